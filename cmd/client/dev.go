@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/endurehq/endure/activity"
+	"github.com/endurehq/endure/internal/cli"
+	"github.com/endurehq/endure/internal/devserver"
+	"github.com/endurehq/endure/pkg/client"
+	"github.com/endurehq/endure/pkg/httpapi"
+	"github.com/endurehq/endure/pkg/jetstream"
+	"github.com/endurehq/endure/pkg/worker"
+	"github.com/endurehq/endure/workflow"
+	"github.com/endurehq/endure/workflows"
+	"golang.org/x/sync/errgroup"
+)
+
+func runDev(args []string) error {
+	var common cli.Common
+	fs := flag.NewFlagSet("client dev", flag.ExitOnError)
+	common.Register(fs)
+	data := fs.String("data", ".endure-data", "folder for the embedded NATS server's files (kept across restarts)")
+	natsPort := fs.Int("nats-port", 4222, "port of the embedded NATS server")
+	listen := fs.String("listen", ":7071", "address of the HTTP API")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: client dev [flags]\n\nRuns an embedded NATS server, an orchestrator worker, an activity worker and\nthe HTTP API in this one process, with the sample workflows.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	_ = fs.Parse(args)
+	log, err := common.Logger()
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ns, err := devserver.Start(devserver.Options{Dir: dir, Port: *natsPort})
+	if err != nil {
+		return err
+	}
+	defer ns.Shutdown()
+	common.NATS = ns.ClientURL()
+
+	ctx, stop := cli.SignalContext()
+	defer stop()
+	nc, err := common.Connect(ctx, "endure-dev", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	hub, err := common.OpenHub(ctx, nc, jetstream.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	orchestrators := workflow.NewRegistry()
+	if err := workflows.RegisterOrchestrators(orchestrators); err != nil {
+		return err
+	}
+	activities := activity.NewRegistry()
+	if err := workflows.RegisterActivities(activities); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return worker.NewOrchestratorWorker(hub, orchestrators, worker.OrchestratorConfig{Logger: log}).Run(gctx)
+	})
+	g.Go(func() error {
+		return worker.NewActivityWorker(hub, activities, worker.ActivityConfig{Logger: log}).Run(gctx)
+	})
+	g.Go(func() error {
+		return httpapi.Serve(gctx, ln, httpapi.New(client.New(hub), httpapi.Config{Logger: log}))
+	})
+	printWelcome(ln.Addr(), ns.ClientURL(), dir)
+	err = g.Wait()
+	if err != nil && err != context.Canceled {
+		return err
+	}
+	return nil
+}
+
+func printWelcome(addr net.Addr, natsURL, dir string) {
+	port := addr.(*net.TCPAddr).Port
+	base := fmt.Sprintf("http://localhost:%d", port)
+	fmt.Printf(`Endure dev is running.
+  NATS JetStream  %s (data in %s)
+  HTTP API        %s
+
+Start an approval (the manager has 60 s before it escalates):
+  curl -s -X POST %s/api/orchestrators/ApprovalWorkflow -H 'Content-Type: application/json' -d '{"timeoutSeconds": 60}'
+
+Read its status (use the "id" from the answer, or follow its statusQueryGetUri):
+  curl -s %s/runtime/webhooks/durabletask/instances/ID
+
+Approve it:
+  curl -s -X POST %s/runtime/webhooks/durabletask/instances/ID/raiseEvent/Approval -H 'Content-Type: application/json' -d 'true'
+
+Press Ctrl+C to stop.
+`, natsURL, dir, base, base, base, base)
+}

@@ -1,0 +1,507 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/google/uuid"
+)
+
+// Orchestrator is an orchestrator function as the engine runs it: it reads
+// its input from the Runtime, acts through it, and returns JSON output.
+type Orchestrator func(rt *Runtime) (output []byte, err error)
+
+// Lookup finds the orchestrator registered under a name.
+type Lookup func(name string) (Orchestrator, bool)
+
+var (
+	// ErrNonDeterminism is wrapped by the failure of an instance whose code
+	// no longer matches its recorded history.
+	ErrNonDeterminism = errors.New("non-deterministic orchestrator")
+	// ErrUnknownOrchestrator is returned when a history names an orchestrator
+	// this process does not host; the instance belongs to another worker.
+	ErrUnknownOrchestrator = errors.New("unknown orchestrator")
+	// ErrCanceled is the result of a timer that was cancelled.
+	ErrCanceled = errors.New("canceled")
+)
+
+// FailureTypeNonDeterminism is the Failure.Type of a non-determinism failure.
+const FailureTypeNonDeterminism = "NonDeterminismError"
+
+// FailureTypePanic is the Failure.Type of a panic in orchestrator code.
+const FailureTypePanic = "Panic"
+
+type futureKind uint8
+
+const (
+	kindActivity futureKind = iota + 1
+	kindTimer
+	kindEvent
+)
+
+// Future is the pending result of an activity call, timer or external event.
+type Future struct {
+	kind     futureKind
+	id       int32
+	name     string
+	done     bool
+	result   []byte
+	failure  *protocol.Failure
+	err      error
+	canceled bool
+}
+
+// Done reports whether the result is in.
+func (f *Future) Done() bool { return f.done }
+
+// Result returns the JSON result, or the error: a *protocol.Failure for a
+// failed activity, ErrCanceled for a cancelled timer, or a validation error.
+func (f *Future) Result() ([]byte, error) {
+	switch {
+	case f.err != nil:
+		return nil, f.err
+	case f.failure != nil:
+		return nil, f.failure
+	}
+	return f.result, nil
+}
+
+func (f *Future) resolve(result []byte, failure *protocol.Failure) {
+	f.done, f.result, f.failure = true, result, failure
+}
+
+// nondeterminism unwinds orchestrator code whose actions disagree with history.
+type nondeterminism struct{ msg string }
+
+// Runtime is one orchestration instance in memory: its replayed state and,
+// while it runs, the coroutine executing its code. Create one with New, feed
+// it the committed history with Replay, then drive it with Step.
+type Runtime struct {
+	instanceID string
+	lookup     Lookup
+
+	started      bool
+	name         string
+	executionID  string
+	input        []byte
+	createdAt    time.Time
+	status       protocol.RuntimeStatus
+	output       []byte
+	failure      *protocol.Failure
+	customStatus []byte
+
+	nextID   int32
+	pending  map[int32]*Future // activity calls and timers awaiting a result
+	waiters  map[string][]*Future
+	buffered map[string][][]byte
+
+	expected        map[int32]protocol.Event // actions in history not yet taken again by the code
+	expectedCancels map[int32]bool
+
+	now       time.Time
+	replaying bool
+	out       []protocol.Event // events produced by the current step
+	co        *coroutine
+	guidSeq   int
+}
+
+// New returns an empty runtime for an instance.
+func New(instanceID string, lookup Lookup) *Runtime {
+	return &Runtime{
+		instanceID:      instanceID,
+		lookup:          lookup,
+		status:          protocol.StatusPending,
+		pending:         map[int32]*Future{},
+		waiters:         map[string][]*Future{},
+		buffered:        map[string][][]byte{},
+		expected:        map[int32]protocol.Event{},
+		expectedCancels: map[int32]bool{},
+	}
+}
+
+// Replay rebuilds the runtime from committed history records. A finished
+// instance is rebuilt without running its code. If the code disagrees with
+// the history, the runtime ends up Failed and the next Step returns the
+// failure to commit. It returns ErrUnknownOrchestrator if the history names an
+// orchestrator that Lookup does not know.
+func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
+	terminal := false
+	for _, rec := range records {
+		for _, ev := range rec.Events {
+			switch ev.Type {
+			case protocol.EventTaskScheduled, protocol.EventTimerCreated:
+				r.expected[ev.TaskID] = ev
+			case protocol.EventTimerCanceled:
+				r.expectedCancels[ev.TaskID] = true
+			case protocol.EventExecutionCompleted, protocol.EventExecutionFailed, protocol.EventExecutionTerminated:
+				terminal = true
+			}
+		}
+	}
+	if terminal {
+		r.restoreFinished(records)
+		return nil
+	}
+	r.replaying = true
+	defer func() { r.replaying = false }()
+	for _, rec := range records {
+		r.now = rec.Time
+		for _, ev := range rec.Events {
+			if !isInput(ev.Type) || r.status.Terminal() {
+				continue
+			}
+			if _, err := r.apply(ev); err != nil {
+				return err
+			}
+		}
+	}
+	if !r.status.Terminal() && len(r.expected) > 0 {
+		ids := make([]int, 0, len(r.expected))
+		for id := range r.expected {
+			ids = append(ids, int(id))
+		}
+		sort.Ints(ids)
+		ev := r.expected[int32(ids[0])]
+		r.fail(&protocol.Failure{
+			Type:    FailureTypeNonDeterminism,
+			Message: fmt.Sprintf("%v: history has %s but the code did not take it", ErrNonDeterminism, describe(ev)),
+		})
+	}
+	r.expected = map[int32]protocol.Event{}
+	r.expectedCancels = map[int32]bool{}
+	return nil
+}
+
+// restoreFinished sets the state of a finished instance from its history.
+func (r *Runtime) restoreFinished(records []protocol.HistoryRecord) {
+	for _, rec := range records {
+		for _, ev := range rec.Events {
+			switch ev.Type {
+			case protocol.EventExecutionStarted:
+				r.started = true
+				r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
+			case protocol.EventExecutionCompleted:
+				r.status, r.output = protocol.StatusCompleted, ev.Result
+			case protocol.EventExecutionFailed:
+				r.status, r.failure = protocol.StatusFailed, ev.Failure
+			case protocol.EventExecutionTerminated:
+				r.status, r.output = protocol.StatusTerminated, ev.Result
+			}
+		}
+	}
+	r.expected = map[int32]protocol.Event{}
+	r.expectedCancels = map[int32]bool{}
+}
+
+// Step applies new events at time now and returns the history record to
+// commit: the events it accepted (duplicates and results for finished work are
+// dropped) followed by the events the code produced. It returns nil when
+// there is nothing to commit. After a failed commit the Runtime must be
+// discarded, since its state is ahead of the stored history.
+func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.HistoryRecord, error) {
+	r.now = now
+	var accepted []protocol.Event
+	for _, ev := range inputs {
+		if r.status.Terminal() {
+			break
+		}
+		ok, err := r.apply(ev)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			accepted = append(accepted, ev)
+		}
+	}
+	events := append(accepted, r.out...)
+	r.out = nil
+	if len(events) == 0 {
+		return nil, nil
+	}
+	return &protocol.HistoryRecord{Time: now, Events: events}, nil
+}
+
+// Close stops the coroutine of a runtime that is no longer needed.
+func (r *Runtime) Close() {
+	if r.co != nil {
+		r.co.stop()
+	}
+}
+
+func isInput(t protocol.EventType) bool {
+	switch t {
+	case protocol.EventExecutionStarted, protocol.EventTaskCompleted, protocol.EventTaskFailed,
+		protocol.EventTimerFired, protocol.EventEventRaised, protocol.EventExecutionTerminated:
+		return true
+	}
+	return false
+}
+
+// apply feeds one input event to the instance and reports whether it was
+// accepted into the history.
+func (r *Runtime) apply(ev protocol.Event) (bool, error) {
+	switch ev.Type {
+	case protocol.EventExecutionStarted:
+		if r.started {
+			return false, nil
+		}
+		fn, ok := r.lookup(ev.Name)
+		if !ok {
+			return false, fmt.Errorf("%w: %q", ErrUnknownOrchestrator, ev.Name)
+		}
+		r.started = true
+		r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
+		r.status = protocol.StatusRunning
+		r.co = startCoroutine(func() {
+			out, err := fn(r)
+			r.finish(out, err)
+		}, r.crashed)
+		r.co.run()
+		return true, nil
+	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired:
+		want := kindActivity
+		if ev.Type == protocol.EventTimerFired {
+			want = kindTimer
+		}
+		f, ok := r.pending[ev.TaskID]
+		if !r.started || !ok || f.kind != want {
+			return false, nil
+		}
+		delete(r.pending, ev.TaskID)
+		f.resolve(ev.Result, ev.Failure)
+		r.co.runIfReady()
+		return true, nil
+	case protocol.EventEventRaised:
+		if !r.started {
+			return false, nil
+		}
+		if q := r.waiters[ev.Name]; len(q) > 0 {
+			r.waiters[ev.Name] = q[1:]
+			q[0].resolve(ev.Input, nil)
+			r.co.runIfReady()
+		} else {
+			r.buffered[ev.Name] = append(r.buffered[ev.Name], ev.Input)
+		}
+		return true, nil
+	case protocol.EventExecutionTerminated:
+		if !r.started {
+			return false, nil
+		}
+		r.co.stop()
+		r.status, r.output = protocol.StatusTerminated, ev.Result
+		r.cancelPendingTimers()
+		return true, nil
+	}
+	return false, nil
+}
+
+// finish records the code's return; it runs on the orchestrator goroutine.
+func (r *Runtime) finish(out []byte, err error) {
+	if r.replaying {
+		r.fail(&protocol.Failure{
+			Type:    FailureTypeNonDeterminism,
+			Message: fmt.Sprintf("%v: the orchestrator returned, but its history goes on", ErrNonDeterminism),
+		})
+		return
+	}
+	if err == nil {
+		err = protocol.CheckPayload("orchestrator output", out)
+	}
+	if err != nil {
+		r.fail(toFailure(err))
+		return
+	}
+	r.status, r.output = protocol.StatusCompleted, out
+	r.out = append(r.out, protocol.Event{Type: protocol.EventExecutionCompleted, Time: r.now, Result: out})
+	r.cancelPendingTimers()
+}
+
+// crashed records a panic in orchestrator code (or a non-determinism unwind).
+func (r *Runtime) crashed(p *panicFailure) {
+	if p == nil {
+		return
+	}
+	if nd, ok := p.value.(nondeterminism); ok {
+		r.fail(&protocol.Failure{Type: FailureTypeNonDeterminism, Message: nd.msg})
+		return
+	}
+	r.fail(&protocol.Failure{Type: FailureTypePanic, Message: fmt.Sprint(p.value), Stack: p.stack})
+}
+
+func (r *Runtime) fail(f *protocol.Failure) {
+	if r.co != nil && !r.co.finished && r.co.blocked != nil {
+		// Called from the executor side: unwind the parked code first.
+		r.co.stop()
+	}
+	r.status, r.failure = protocol.StatusFailed, f
+	r.out = append(r.out, protocol.Event{Type: protocol.EventExecutionFailed, Time: r.now, Failure: f})
+	r.cancelPendingTimers()
+}
+
+func (r *Runtime) cancelPendingTimers() {
+	ids := make([]int, 0, len(r.pending))
+	for id, f := range r.pending {
+		if f.kind == kindTimer {
+			ids = append(ids, int(id))
+		}
+	}
+	sort.Ints(ids)
+	for _, id := range ids {
+		r.out = append(r.out, protocol.Event{Type: protocol.EventTimerCanceled, Time: r.now, TaskID: int32(id)})
+		delete(r.pending, int32(id))
+	}
+}
+
+func toFailure(err error) *protocol.Failure {
+	var f *protocol.Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return &protocol.Failure{Type: fmt.Sprintf("%T", err), Message: err.Error()}
+}
+
+// describe names an action for non-determinism messages.
+func describe(ev protocol.Event) string {
+	switch ev.Type {
+	case protocol.EventTaskScheduled:
+		return fmt.Sprintf("CallActivity(%q) as action #%d", ev.Name, ev.TaskID)
+	case protocol.EventTimerCreated:
+		return fmt.Sprintf("CreateTimer as action #%d", ev.TaskID)
+	}
+	return fmt.Sprintf("%s as action #%d", ev.Type, ev.TaskID)
+}
+
+// take records an action taken by the code, checking it against history
+// while replaying. It runs on the orchestrator goroutine.
+func (r *Runtime) take(ev protocol.Event) {
+	if exp, ok := r.expected[ev.TaskID]; ok {
+		delete(r.expected, ev.TaskID)
+		if exp.Type != ev.Type || exp.Name != ev.Name {
+			panic(nondeterminism{msg: fmt.Sprintf("%v: history has %s, but the code took %s",
+				ErrNonDeterminism, describe(exp), describe(ev))})
+		}
+		return
+	}
+	if r.replaying {
+		panic(nondeterminism{msg: fmt.Sprintf("%v: history has no action #%d, but the code took %s",
+			ErrNonDeterminism, ev.TaskID, describe(ev))})
+	}
+	ev.Time = r.now
+	r.out = append(r.out, ev)
+}
+
+// The methods below are the orchestrator code's view of the runtime. They run
+// on the orchestrator goroutine; the workflow package wraps them.
+
+// InstanceID returns the instance's ID.
+func (r *Runtime) InstanceID() string { return r.instanceID }
+
+// Name returns the orchestrator name.
+func (r *Runtime) Name() string { return r.name }
+
+// ExecutionID returns the current execution's ID.
+func (r *Runtime) ExecutionID() string { return r.executionID }
+
+// Input returns the JSON input.
+func (r *Runtime) Input() []byte { return r.input }
+
+// Now returns the replay-stable current time: the time of the step being run.
+func (r *Runtime) Now() time.Time { return r.now }
+
+// IsReplaying reports whether the code is re-running recorded steps.
+func (r *Runtime) IsReplaying() bool { return r.replaying }
+
+// NewGUID returns a UUID that is the same on every replay.
+func (r *Runtime) NewGUID() string {
+	r.guidSeq++
+	name := r.instanceID + "_" + r.now.UTC().Format(time.RFC3339Nano) + "_" + strconv.Itoa(r.guidSeq)
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(name)).String()
+}
+
+// SetCustomStatus sets the JSON custom status shown by status queries.
+func (r *Runtime) SetCustomStatus(status []byte) { r.customStatus = status }
+
+// CallActivity schedules an activity call.
+func (r *Runtime) CallActivity(name string, input []byte) *Future {
+	f := &Future{kind: kindActivity, name: name}
+	if err := protocol.ValidateName(name); err != nil {
+		f.done, f.err = true, err
+		return f
+	}
+	f.id = r.nextID
+	r.nextID++
+	r.take(protocol.Event{Type: protocol.EventTaskScheduled, TaskID: f.id, Name: name, Input: input})
+	r.pending[f.id] = f
+	return f
+}
+
+// CreateTimer schedules a durable timer due at fireAt.
+func (r *Runtime) CreateTimer(fireAt time.Time) *Future {
+	f := &Future{kind: kindTimer, id: r.nextID}
+	r.nextID++
+	r.take(protocol.Event{Type: protocol.EventTimerCreated, TaskID: f.id, FireAt: fireAt.UTC()})
+	r.pending[f.id] = f
+	return f
+}
+
+// CancelTimer cancels a pending timer; its future completes with ErrCanceled.
+// Cancelling a timer that already fired does nothing.
+func (r *Runtime) CancelTimer(f *Future) {
+	if f.kind != kindTimer || f.done {
+		return
+	}
+	delete(r.pending, f.id)
+	f.done, f.canceled, f.err = true, true, ErrCanceled
+	if r.expectedCancels[f.id] {
+		delete(r.expectedCancels, f.id)
+		return
+	}
+	r.out = append(r.out, protocol.Event{Type: protocol.EventTimerCanceled, Time: r.now, TaskID: f.id})
+}
+
+// WaitForEvent returns a future for the next external event with this name.
+// Events that arrived before the wait are delivered first-in first-out.
+func (r *Runtime) WaitForEvent(name string) *Future {
+	f := &Future{kind: kindEvent, name: name}
+	if q := r.buffered[name]; len(q) > 0 {
+		r.buffered[name] = q[1:]
+		f.resolve(q[0], nil)
+		return f
+	}
+	r.waiters[name] = append(r.waiters[name], f)
+	return f
+}
+
+// Wait parks the code until ready reports true. ready must only look at
+// futures of this runtime.
+func (r *Runtime) Wait(ready func() bool) { r.co.wait(ready) }
+
+// The accessors below describe the instance to the worker.
+
+// Started reports whether the instance has an ExecutionStarted event.
+func (r *Runtime) Started() bool { return r.started }
+
+// Status returns the runtime status.
+func (r *Runtime) Status() protocol.RuntimeStatus { return r.status }
+
+// Output returns the JSON output of a completed (or terminated) instance.
+func (r *Runtime) Output() []byte { return r.output }
+
+// Failure returns the failure of a failed instance.
+func (r *Runtime) Failure() *protocol.Failure { return r.failure }
+
+// CustomStatus returns the JSON custom status.
+func (r *Runtime) CustomStatus() []byte { return r.customStatus }
+
+// CreatedAt returns when the instance was started.
+func (r *Runtime) CreatedAt() time.Time { return r.createdAt }
+
+// FailedFuture returns a future that is already done with err.
+func FailedFuture(err error) *Future { return &Future{done: true, err: err} }
+
+// Name returns the activity or event name the future waits for.
+func (f *Future) Name() string { return f.name }

@@ -1,0 +1,303 @@
+// Package client starts and manages orchestration instances. It talks to
+// the task hub in NATS JetStream directly; the HTTP API and the CLI are built
+// on it.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/endurehq/endure/pkg/jetstream"
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/google/uuid"
+)
+
+var (
+	// ErrNotFound is returned for an instance ID the hub does not know.
+	ErrNotFound = jetstream.ErrInstanceNotFound
+	// ErrInstanceExists is returned when starting an ID that is not finished.
+	ErrInstanceExists = errors.New("instance is already running")
+	// ErrFinished is returned when an operation needs a running instance.
+	ErrFinished = errors.New("instance has finished")
+	// ErrUnknownOrchestrator is returned when no worker hosts the name.
+	ErrUnknownOrchestrator = errors.New("unknown orchestrator")
+	// ErrInvalidInput is returned for input that is not valid JSON or
+	// cannot be encoded.
+	ErrInvalidInput = errors.New("invalid input")
+)
+
+// Client manages the instances of one task hub. It is safe for concurrent use.
+type Client struct {
+	hub   *jetstream.Hub
+	known sync.Map // orchestrator names seen in the registry
+}
+
+// New returns a client for hub.
+func New(hub *jetstream.Hub) *Client { return &Client{hub: hub} }
+
+// Hub returns the client's task hub.
+func (c *Client) Hub() *jetstream.Hub { return c.hub }
+
+// StartOption configures Start.
+type StartOption func(*startOptions) error
+
+type startOptions struct {
+	id    string
+	input []byte
+}
+
+// WithInstanceID starts the instance under a chosen ID instead of a new one.
+func WithInstanceID(id string) StartOption {
+	return func(o *startOptions) error {
+		o.id = id
+		return nil
+	}
+}
+
+// WithInput sets the orchestration's input, encoded as JSON. Pass a
+// json.RawMessage to give JSON text as it is.
+func WithInput(v any) StartOption {
+	return func(o *startOptions) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+		}
+		o.input = b
+		return nil
+	}
+}
+
+// Start starts a new instance of the named orchestrator and returns its ID.
+// It fails with ErrUnknownOrchestrator if no worker of the hub has registered
+// the name, ErrInstanceExists if a chosen ID is taken by an instance that has
+// not finished, and an error wrapping protocol.ErrInvalidName for a name or
+// ID that Endure cannot carry. A finished instance's ID may be reused: the old
+// instance is replaced.
+func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (string, error) {
+	var o startOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return "", err
+		}
+	}
+	if err := protocol.ValidateName(name); err != nil {
+		return "", err
+	}
+	if o.id == "" {
+		o.id = strings.ReplaceAll(uuid.NewString(), "-", "")
+	}
+	if err := protocol.ValidateInstanceID(o.id); err != nil {
+		return "", err
+	}
+	if len(o.input) > 0 && !json.Valid(o.input) {
+		return "", fmt.Errorf("%w: not valid JSON", ErrInvalidInput)
+	}
+	if string(o.input) == "null" {
+		o.input = nil
+	}
+	if err := protocol.CheckPayload("input", o.input); err != nil {
+		return "", err
+	}
+	if err := c.checkOrchestrator(ctx, name); err != nil {
+		return "", err
+	}
+	now := time.Now().UTC()
+	exec := uuid.NewString()
+	st := &protocol.InstanceState{
+		InstanceID: o.id, Name: name, ExecutionID: exec, Status: protocol.StatusPending,
+		Input: o.input, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := c.claim(ctx, st); err != nil {
+		return "", err
+	}
+	item := &protocol.WorkItem{InstanceID: o.id, ExecutionID: exec, Event: protocol.Event{
+		Type: protocol.EventExecutionStarted, Time: now, Name: name, ExecutionID: exec, Input: o.input,
+	}}
+	if err := c.hub.SendWork(ctx, item, "start/"+o.id+"/"+exec); err != nil {
+		return "", err
+	}
+	return o.id, nil
+}
+
+// claim stores the new instance's state, replacing a finished instance of
+// the same ID.
+func (c *Client) claim(ctx context.Context, st *protocol.InstanceState) error {
+	_, err := c.hub.CreateInstance(ctx, st)
+	if !errors.Is(err, jetstream.ErrInstanceExists) {
+		return err
+	}
+	cur, err := c.hub.GetInstance(ctx, st.InstanceID)
+	if err != nil {
+		return err
+	}
+	if !cur.State.Status.Terminal() {
+		return fmt.Errorf("%w: %s is %s", ErrInstanceExists, st.InstanceID, cur.State.Status)
+	}
+	if err := c.hub.PurgeHistory(ctx, st.InstanceID); err != nil {
+		return err
+	}
+	if _, err := c.hub.UpdateInstance(ctx, st, cur.Revision); err != nil {
+		if errors.Is(err, jetstream.ErrConflict) {
+			return fmt.Errorf("%w: %s was started concurrently", ErrInstanceExists, st.InstanceID)
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *Client) checkOrchestrator(ctx context.Context, name string) error {
+	if _, ok := c.known.Load(name); ok {
+		return nil
+	}
+	ok, err := c.hub.HasOrchestrator(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %q is not hosted by any orchestrator worker of hub %s", ErrUnknownOrchestrator, name, c.hub.Name())
+	}
+	c.known.Store(name, true)
+	return nil
+}
+
+// Status is an instance's status as Durable Functions reports it.
+type Status struct {
+	// Name is the orchestrator name.
+	Name string
+	// InstanceID is the instance's ID.
+	InstanceID string
+	// RuntimeStatus is Pending, Running, Completed, Failed, Terminated, ...
+	RuntimeStatus protocol.RuntimeStatus
+	// Input is the JSON input (nil for none).
+	Input json.RawMessage
+	// Output is the JSON output of a completed or terminated instance.
+	Output json.RawMessage
+	// CustomStatus is the JSON custom status set by the orchestrator.
+	CustomStatus json.RawMessage
+	// Failure says why a failed instance failed.
+	Failure *protocol.Failure
+	// CreatedAt is when the instance was started.
+	CreatedAt time.Time
+	// LastUpdatedAt is when its status last changed.
+	LastUpdatedAt time.Time
+}
+
+func statusFrom(st *protocol.InstanceState) *Status {
+	return &Status{
+		Name: st.Name, InstanceID: st.InstanceID, RuntimeStatus: st.Status,
+		Input: st.Input, Output: st.Output, CustomStatus: st.CustomStatus, Failure: st.Failure,
+		CreatedAt: st.CreatedAt, LastUpdatedAt: st.UpdatedAt,
+	}
+}
+
+// Status returns an instance's status, or ErrNotFound.
+func (c *Client) Status(ctx context.Context, id string) (*Status, error) {
+	e, err := c.hub.GetInstance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return statusFrom(&e.State), nil
+}
+
+// RaiseEvent delivers an external event with JSON data to an instance. It
+// returns ErrNotFound for an unknown instance and ErrFinished for one that
+// has finished.
+func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json.RawMessage) error {
+	if err := protocol.ValidateEventName(eventName); err != nil {
+		return err
+	}
+	if len(data) > 0 && !json.Valid(data) {
+		return fmt.Errorf("%w: event data is not valid JSON", ErrInvalidInput)
+	}
+	if err := protocol.CheckPayload("event data", data); err != nil {
+		return err
+	}
+	exec, err := c.running(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
+		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: eventName, Input: data,
+	}}, "")
+}
+
+// Terminate stops a running instance at once, recording reason as its
+// output; its pending timers are cancelled and later results ignored.
+func (c *Client) Terminate(ctx context.Context, id, reason string) error {
+	exec, err := c.running(ctx, id)
+	if err != nil {
+		return err
+	}
+	out, _ := json.Marshal(reason)
+	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
+		Type: protocol.EventExecutionTerminated, Time: time.Now().UTC(), Reason: reason, Result: out,
+	}}, "")
+}
+
+// running returns the current execution of an instance that has not
+// finished.
+func (c *Client) running(ctx context.Context, id string) (string, error) {
+	e, err := c.hub.GetInstance(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if e.State.Status.Terminal() {
+		return "", fmt.Errorf("%w: %s is %s", ErrFinished, id, e.State.Status)
+	}
+	return e.State.ExecutionID, nil
+}
+
+// WaitForCompletion blocks until the instance finishes (Completed, Failed,
+// Terminated or Canceled) or ctx ends, and returns its final status.
+func (c *Client) WaitForCompletion(ctx context.Context, id string) (*Status, error) {
+	return c.waitFor(ctx, id, func(s protocol.RuntimeStatus) bool { return s.Terminal() })
+}
+
+// WaitForStart blocks until the instance has left Pending.
+func (c *Client) WaitForStart(ctx context.Context, id string) (*Status, error) {
+	return c.waitFor(ctx, id, func(s protocol.RuntimeStatus) bool { return s != protocol.StatusPending })
+}
+
+func (c *Client) waitFor(ctx context.Context, id string, done func(protocol.RuntimeStatus) bool) (*Status, error) {
+	if err := protocol.ValidateInstanceID(id); err != nil {
+		return nil, err
+	}
+	w, err := c.hub.WatchInstance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	seen := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("watch %s: watcher closed", id)
+			}
+			if e == nil { // initial values delivered
+				if !seen {
+					return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+				}
+				continue
+			}
+			st, err := jetstream.DecodeInstance(e)
+			if err != nil {
+				return nil, err
+			}
+			if st == nil {
+				return nil, fmt.Errorf("%w: %s was purged", ErrNotFound, id)
+			}
+			seen = true
+			if done(st.State.Status) {
+				return statusFrom(&st.State), nil
+			}
+		}
+	}
+}

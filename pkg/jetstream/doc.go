@@ -1,0 +1,19 @@
+// Package jetstream is Endure's task hub: every stream, KV bucket and
+// consumer that the client, orchestrator workers and activity workers share,
+// and the operations they perform on them.
+//
+// A hub named H owns:
+//   - stream ENDURE_H_INBOX (work queue): endure.H.inbox.<partition>.<instanceID>
+//     carries work items to orchestrator workers; endure.H.timer.<instanceID>.<executionID>.<taskID>
+//     holds durable timers as scheduled messages that target the inbox.
+//   - stream ENDURE_H_HISTORY (limits): endure.H.history.<instanceID>, one
+//     message per committed orchestration step.
+//   - stream ENDURE_H_TASKS (work queue): endure.H.task.<activityName>, the
+//     activity calls waiting for a worker.
+//   - KV bucket ENDURE_H_INSTANCES: instance ID -> status summary.
+//   - KV bucket ENDURE_H_REGISTRY: which orchestrators and activities the hub's
+//     workers host, and the hub's settings.
+//
+// Open provisions all of it idempotently, so any process may start first.
+// The package never runs user code and never decides workflow semantics.
+package jetstream

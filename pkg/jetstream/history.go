@@ -1,0 +1,107 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// historyBatch is how many records one Direct Get request returns.
+const historyBatch = 1000
+
+// History is an instance's committed records and the stream sequence of the
+// last one, which the next AppendHistory must name.
+type History struct {
+	Records []protocol.HistoryRecord
+	LastSeq uint64
+}
+
+// ReadHistory reads every committed record of an instance, in order. An
+// instance without history gives an empty History. Each instance's history is
+// one literal subject read with batched Direct Get, so the cost follows the
+// instance's own history, not the size of the stream.
+func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, error) {
+	subject := h.historySubject(instanceID)
+	api := "$JS.API.DIRECT.GET." + h.history.CachedInfo().Config.Name
+	inbox := nats.NewInbox()
+	sub, err := h.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
+	}
+	defer sub.Unsubscribe()
+
+	out := &History{}
+	next := uint64(1)
+	for {
+		req, _ := json.Marshal(map[string]any{"seq": next, "next_by_subj": subject, "batch": historyBatch})
+		if err := h.nc.PublishRequest(api, inbox, req); err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
+		}
+		got, more := 0, false
+		for {
+			msg, err := sub.NextMsgWithContext(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
+			}
+			if status := msg.Header.Get("Status"); status != "" {
+				switch status {
+				case "204": // end of batch
+					pending, _ := strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
+					more = pending > 0
+				case "404": // nothing (more) on the subject
+				default:
+					return nil, fmt.Errorf("read history of %s: direct get: %s %s", instanceID, status, msg.Header.Get("Description"))
+				}
+				break
+			}
+			seq, err := strconv.ParseUint(msg.Header.Get("Nats-Sequence"), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("read history of %s: bad sequence header: %w", instanceID, err)
+			}
+			var rec protocol.HistoryRecord
+			if err := protocol.Unmarshal(msg.Data, &rec); err != nil {
+				return nil, fmt.Errorf("read history of %s at %d: %w", instanceID, seq, err)
+			}
+			out.Records = append(out.Records, rec)
+			out.LastSeq = seq
+			next = seq + 1
+			got++
+		}
+		if !more || got == 0 {
+			return out, nil
+		}
+	}
+}
+
+// AppendHistory commits one record after the record at lastSeq (0 for an
+// instance without history) and returns the new record's sequence. It
+// returns ErrConflict if another writer committed first.
+func (h *Hub) AppendHistory(ctx context.Context, instanceID string, rec *protocol.HistoryRecord, lastSeq uint64) (uint64, error) {
+	data, err := protocol.Marshal(rec)
+	if err != nil {
+		return 0, err
+	}
+	ack, err := h.js.Publish(ctx, h.historySubject(instanceID), data, jetstream.WithExpectLastSequencePerSubject(lastSeq))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, fmt.Errorf("append history of %s: %w", instanceID, ErrConflict)
+		}
+		return 0, fmt.Errorf("append history of %s: %w", instanceID, err)
+	}
+	return ack.Sequence, nil
+}
+
+// PurgeHistory deletes an instance's history.
+func (h *Hub) PurgeHistory(ctx context.Context, instanceID string) error {
+	if err := h.history.Purge(ctx, jetstream.WithPurgeSubject(h.historySubject(instanceID))); err != nil {
+		return fmt.Errorf("purge history of %s: %w", instanceID, err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// SendWork publishes a work item to its instance's inbox. A non-empty msgID
+// makes the publish idempotent within the stream's duplicate window.
+func (h *Hub) SendWork(ctx context.Context, item *protocol.WorkItem, msgID string) error {
+	data, err := protocol.Marshal(item)
+	if err != nil {
+		return err
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	if _, err := h.js.Publish(ctx, h.inboxSubject(item.InstanceID), data, opts...); err != nil {
+		return fmt.Errorf("send %s to %s: %w", item.Event.Type, item.InstanceID, err)
+	}
+	return nil
+}
+
+// InboxConsumer returns the durable consumer of one inbox partition, creating
+// it if needed. All orchestrator workers share these consumers.
+func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consumer, error) {
+	name := "orchestrators-" + strconv.Itoa(partition)
+	c, err := h.inbox.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: h.prefix + ".inbox." + strconv.Itoa(partition) + ".>",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 10000,
+		Replicas:      h.cfg.Replicas,
+		MemoryStorage: h.cfg.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox consumer %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// DecodeWork decodes an inbox message.
+func DecodeWork(msg jetstream.Msg) (*protocol.WorkItem, error) {
+	var item protocol.WorkItem
+	if err := protocol.Unmarshal(msg.Data(), &item); err != nil {
+		return nil, err
+	}
+	return &item, nil
+}
+
+// ScheduleTimer stores a durable timer: a scheduled message that JetStream
+// copies into the instance's inbox as a TimerFired work item at fireAt.
+// Scheduling the same timer again replaces it.
+func (h *Hub) ScheduleTimer(ctx context.Context, instanceID, executionID string, taskID int32, fireAt time.Time) error {
+	item := &protocol.WorkItem{
+		InstanceID:  instanceID,
+		ExecutionID: executionID,
+		Event:       protocol.Event{Type: protocol.EventTimerFired, TaskID: taskID, FireAt: fireAt},
+	}
+	data, err := protocol.Marshal(item)
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(h.timerSubject(instanceID, executionID, taskID))
+	msg.Data = data
+	// Written by hand: jetstream.WithScheduleAt truncates to whole seconds.
+	msg.Header.Set("Nats-Schedule", "@at "+fireAt.UTC().Format(time.RFC3339Nano))
+	msg.Header.Set("Nats-Schedule-Target", h.inboxSubject(instanceID))
+	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("schedule timer %d of %s: %w", taskID, instanceID, err)
+	}
+	return nil
+}
+
+// CancelTimer removes a pending timer; cancelling a fired or unknown timer
+// does nothing.
+func (h *Hub) CancelTimer(ctx context.Context, instanceID, executionID string, taskID int32) error {
+	if err := h.inbox.Purge(ctx, jetstream.WithPurgeSubject(h.timerSubject(instanceID, executionID, taskID))); err != nil {
+		return fmt.Errorf("cancel timer %d of %s: %w", taskID, instanceID, err)
+	}
+	return nil
+}

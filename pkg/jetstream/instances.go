@@ -1,0 +1,101 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// InstanceEntry is an instance's state with the KV revision it was read at.
+type InstanceEntry struct {
+	State    protocol.InstanceState
+	Revision uint64
+}
+
+// GetInstance reads an instance's state; ErrInstanceNotFound if unknown.
+func (h *Hub) GetInstance(ctx context.Context, instanceID string) (*InstanceEntry, error) {
+	if err := protocol.ValidateInstanceID(instanceID); err != nil {
+		return nil, err
+	}
+	e, err := h.instances.Get(ctx, instanceID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrInstanceNotFound, instanceID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get instance %s: %w", instanceID, err)
+	}
+	return decodeEntry(e)
+}
+
+func decodeEntry(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
+	out := &InstanceEntry{Revision: e.Revision()}
+	if err := protocol.Unmarshal(e.Value(), &out.State); err != nil {
+		return nil, fmt.Errorf("instance %s: %w", e.Key(), err)
+	}
+	return out, nil
+}
+
+// CreateInstance stores the state of a new instance; ErrInstanceExists if
+// the ID is taken.
+func (h *Hub) CreateInstance(ctx context.Context, st *protocol.InstanceState) (uint64, error) {
+	data, err := protocol.Marshal(st)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := h.instances.Create(ctx, st.InstanceID, data)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("%w: %s", ErrInstanceExists, st.InstanceID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create instance %s: %w", st.InstanceID, err)
+	}
+	return rev, nil
+}
+
+// UpdateInstance replaces an instance's state if it is still at revision
+// and returns the new revision; ErrConflict if it changed meanwhile.
+func (h *Hub) UpdateInstance(ctx context.Context, st *protocol.InstanceState, revision uint64) (uint64, error) {
+	data, err := protocol.Marshal(st)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := h.instances.Update(ctx, st.InstanceID, data, revision)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) &&
+			(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)) {
+			return 0, fmt.Errorf("update instance %s: %w", st.InstanceID, ErrConflict)
+		}
+		return 0, fmt.Errorf("update instance %s: %w", st.InstanceID, err)
+	}
+	return rev, nil
+}
+
+// DeleteInstance removes an instance's state.
+func (h *Hub) DeleteInstance(ctx context.Context, instanceID string) error {
+	if err := h.instances.Purge(ctx, instanceID); err != nil {
+		return fmt.Errorf("delete instance %s: %w", instanceID, err)
+	}
+	return nil
+}
+
+// WatchInstance streams an instance's state changes, starting with the
+// current one. Stop it with the returned watcher's Stop.
+func (h *Hub) WatchInstance(ctx context.Context, instanceID string) (jetstream.KeyWatcher, error) {
+	w, err := h.instances.Watch(ctx, instanceID)
+	if err != nil {
+		return nil, fmt.Errorf("watch instance %s: %w", instanceID, err)
+	}
+	return w, nil
+}
+
+// DecodeInstance decodes a watched KV entry; it returns nil for a deletion.
+func DecodeInstance(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
+	if e == nil || e.Operation() != jetstream.KeyValuePut {
+		return nil, nil
+	}
+	return decodeEntry(e)
+}

@@ -1,0 +1,73 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// SendTasks publishes activity calls to their activities' task queues, all
+// in flight at once, and returns when every one is stored. Each carries a
+// message ID made of instance, execution and task ID, so publishing the same
+// call again (after a crash) is a no-op within the duplicate window.
+func (h *Hub) SendTasks(ctx context.Context, tasks []*protocol.ActivityTask) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(tasks))
+	for _, t := range tasks {
+		data, err := protocol.Marshal(t)
+		if err != nil {
+			return err
+		}
+		msgID := t.InstanceID + "/" + t.ExecutionID + "/" + strconv.Itoa(int(t.TaskID))
+		f, err := h.js.PublishAsync(h.taskSubject(t.Name), data, jetstream.WithMsgID(msgID))
+		if err != nil {
+			return fmt.Errorf("send task %s #%d of %s: %w", t.Name, t.TaskID, t.InstanceID, err)
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("send task %s #%d of %s: %w", tasks[i].Name, tasks[i].TaskID, tasks[i].InstanceID, err)
+		case <-ctx.Done():
+			return fmt.Errorf("send tasks: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// TaskConsumer returns the durable consumer of one activity's task queue,
+// creating it if needed. Every activity worker that hosts the activity shares
+// it, so each task goes to one worker at a time; a task whose worker stops
+// heart-beating for ActivityLease goes to another.
+func (h *Hub) TaskConsumer(ctx context.Context, activity string) (jetstream.Consumer, error) {
+	if err := protocol.ValidateName(activity); err != nil {
+		return nil, err
+	}
+	name := "activity-" + activity
+	c, err := h.tasks.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: h.taskSubject(activity),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       h.cfg.ActivityLease,
+		MaxAckPending: 10000,
+		Replicas:      h.cfg.Replicas,
+		MemoryStorage: h.cfg.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("task consumer %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// DecodeTask decodes a task message.
+func DecodeTask(msg jetstream.Msg) (*protocol.ActivityTask, error) {
+	var t protocol.ActivityTask
+	if err := protocol.Unmarshal(msg.Data(), &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

@@ -1,0 +1,96 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// ErrDecode is wrapped by every decoding error.
+var ErrDecode = errors.New("protocol: cannot decode message")
+
+// Marshal encodes a wire value as msgpack, stamping the format version.
+func Marshal(v versioned) ([]byte, error) {
+	v.setVersion(FormatVersion)
+	b, err := msgpack.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes a wire value and checks its format version and content.
+// It returns an error wrapping ErrDecode for any input it cannot accept and
+// never panics.
+func Unmarshal(data []byte, v versioned) (err error) {
+	defer func() {
+		// The decoder is not ours; a panic on hostile input must not take a
+		// worker down.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %T: %v", ErrDecode, v, r)
+		}
+	}()
+	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %T: %v", ErrDecode, v, err)
+	}
+	if ver := v.version(); ver == 0 || ver > FormatVersion {
+		return fmt.Errorf("%w: %T: unsupported format version %d", ErrDecode, v, ver)
+	}
+	if err := v.check(); err != nil {
+		return fmt.Errorf("%w: %T: %v", ErrDecode, v, err)
+	}
+	return nil
+}
+
+// versioned is implemented by every top-level wire type.
+type versioned interface {
+	version() uint8
+	setVersion(uint8)
+	check() error
+}
+
+func (r *HistoryRecord) version() uint8     { return r.V }
+func (r *HistoryRecord) setVersion(v uint8) { r.V = v }
+func (r *HistoryRecord) check() error {
+	for i := range r.Events {
+		if !r.Events[i].Type.Valid() {
+			return fmt.Errorf("event %d: unknown type %d", i, r.Events[i].Type)
+		}
+	}
+	return nil
+}
+
+func (w *WorkItem) version() uint8     { return w.V }
+func (w *WorkItem) setVersion(v uint8) { w.V = v }
+func (w *WorkItem) check() error {
+	if !w.Event.Type.Valid() {
+		return fmt.Errorf("unknown event type %d", w.Event.Type)
+	}
+	if w.ExecutionID != "" {
+		if err := ValidateInstanceID(w.ExecutionID); err != nil {
+			return fmt.Errorf("execution ID: %w", err)
+		}
+	}
+	if w.Event.ExecutionID != "" {
+		if err := ValidateInstanceID(w.Event.ExecutionID); err != nil {
+			return fmt.Errorf("execution ID: %w", err)
+		}
+	}
+	return ValidateInstanceID(w.InstanceID)
+}
+
+func (t *ActivityTask) version() uint8     { return t.V }
+func (t *ActivityTask) setVersion(v uint8) { t.V = v }
+func (t *ActivityTask) check() error {
+	if err := ValidateInstanceID(t.InstanceID); err != nil {
+		return err
+	}
+	return ValidateName(t.Name)
+}
+
+func (s *InstanceState) version() uint8     { return s.V }
+func (s *InstanceState) setVersion(v uint8) { s.V = v }
+func (s *InstanceState) check() error       { return ValidateInstanceID(s.InstanceID) }

@@ -1,0 +1,132 @@
+package protocol
+
+import (
+	"fmt"
+	"time"
+)
+
+// EventType says what a history Event records.
+type EventType uint8
+
+// The kinds of history events. Their numeric values are part of the wire
+// format: append new kinds, never renumber.
+const (
+	// EventExecutionStarted is the first event of an execution: name and input.
+	EventExecutionStarted EventType = iota + 1
+	// EventExecutionCompleted records the orchestrator's output.
+	EventExecutionCompleted
+	// EventExecutionFailed records the orchestrator's failure.
+	EventExecutionFailed
+	// EventExecutionTerminated records a terminate request and its reason.
+	EventExecutionTerminated
+	// EventTaskScheduled records an activity call (TaskID, Name, Input).
+	EventTaskScheduled
+	// EventTaskCompleted records an activity's result for TaskID.
+	EventTaskCompleted
+	// EventTaskFailed records an activity's failure for TaskID.
+	EventTaskFailed
+	// EventTimerCreated records a durable timer (TaskID, FireAt).
+	EventTimerCreated
+	// EventTimerFired records that timer TaskID fired.
+	EventTimerFired
+	// EventEventRaised records an external event (Name, Input).
+	EventEventRaised
+	// EventTimerCanceled records that the orchestrator cancelled timer TaskID.
+	EventTimerCanceled
+	// EventExecutionSuspended records a suspend request.
+	EventExecutionSuspended
+	// EventExecutionResumed records a resume request.
+	EventExecutionResumed
+	// EventCustomStatusSet records a new custom status (Input holds it).
+	EventCustomStatusSet
+)
+
+var eventTypeNames = map[EventType]string{
+	EventExecutionStarted:    "ExecutionStarted",
+	EventExecutionCompleted:  "ExecutionCompleted",
+	EventExecutionFailed:     "ExecutionFailed",
+	EventExecutionTerminated: "ExecutionTerminated",
+	EventTaskScheduled:       "TaskScheduled",
+	EventTaskCompleted:       "TaskCompleted",
+	EventTaskFailed:          "TaskFailed",
+	EventTimerCreated:        "TimerCreated",
+	EventTimerFired:          "TimerFired",
+	EventEventRaised:         "EventRaised",
+	EventTimerCanceled:       "TimerCanceled",
+	EventExecutionSuspended:  "ExecutionSuspended",
+	EventExecutionResumed:    "ExecutionResumed",
+	EventCustomStatusSet:     "CustomStatusSet",
+}
+
+// String returns the Durable Functions name of the event type.
+func (t EventType) String() string {
+	if n, ok := eventTypeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("EventType(%d)", uint8(t))
+}
+
+// Valid reports whether t is a known event type.
+func (t EventType) Valid() bool {
+	_, ok := eventTypeNames[t]
+	return ok
+}
+
+// Failure describes why an activity or orchestration failed.
+type Failure struct {
+	// Type names the kind of error, e.g. the Go type of an activity's error.
+	Type string `msgpack:"t,omitempty"`
+	// Message is the error text.
+	Message string `msgpack:"m"`
+	// Stack is a stack trace, set for panics.
+	Stack string `msgpack:"s,omitempty"`
+}
+
+// Error implements error so that a Failure can travel as one.
+func (f *Failure) Error() string {
+	if f.Type == "" {
+		return f.Message
+	}
+	return f.Type + ": " + f.Message
+}
+
+// Event is one entry of an orchestration's history. Which fields are set
+// depends on Type; payloads (Input, Result) are JSON documents.
+type Event struct {
+	// Type says what the event records.
+	Type EventType `msgpack:"t"`
+	// Time is when the event was recorded.
+	Time time.Time `msgpack:"ts"`
+	// TaskID is the sequence number of the action that the event schedules
+	// or completes (activity calls and timers share one sequence).
+	TaskID int32 `msgpack:"id,omitempty"`
+	// Name is the orchestrator name (ExecutionStarted), activity name
+	// (TaskScheduled) or event name (EventRaised).
+	Name string `msgpack:"n,omitempty"`
+	// ExecutionID identifies the execution an ExecutionStarted begins.
+	ExecutionID string `msgpack:"x,omitempty"`
+	// Input is the JSON input of an execution, activity call or raised event,
+	// or the JSON custom status of a CustomStatusSet.
+	Input []byte `msgpack:"in,omitempty"`
+	// Result is the JSON output of an execution or activity.
+	Result []byte `msgpack:"out,omitempty"`
+	// FireAt is when a timer is due.
+	FireAt time.Time `msgpack:"at,omitempty"`
+	// Failure is set on TaskFailed and ExecutionFailed.
+	Failure *Failure `msgpack:"f,omitempty"`
+	// Reason is the text given with terminate, suspend and resume.
+	Reason string `msgpack:"r,omitempty"`
+}
+
+// HistoryRecord is one committed orchestration step: the events that it
+// consumed (completions, raised events, fired timers) followed by the events
+// that it produced (scheduled tasks, timers, the outcome). One record is one
+// message on the instance's history subject.
+type HistoryRecord struct {
+	// V is the format version.
+	V uint8 `msgpack:"v"`
+	// Time is the step's replay-stable current time.
+	Time time.Time `msgpack:"ts"`
+	// Events are the step's new history events, in order.
+	Events []Event `msgpack:"e"`
+}

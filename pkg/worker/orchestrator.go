@@ -1,0 +1,355 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/endurehq/endure/internal/engine"
+	"github.com/endurehq/endure/pkg/jetstream"
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/endurehq/endure/workflow"
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// OrchestratorConfig tunes an OrchestratorWorker. Zero values mean defaults.
+type OrchestratorConfig struct {
+	// CacheSize is how many instances stay in memory between steps
+	// (default 10,000). Evicted instances are rebuilt from history.
+	CacheSize int
+	// Concurrency is how many instances are stepped at once (default 64).
+	Concurrency int
+	// Logger receives the worker's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// OrchestratorWorker runs orchestrator functions. It consumes work items
+// from every inbox partition, steps each instance (one step at a time per
+// instance, several messages per step), commits the step's history record
+// with one optimistic-concurrency write, then publishes the step's tasks and
+// timers and updates the instance's status.
+//
+// Crash safety: a step is durable once its record is committed. If the worker
+// dies before the side effects are done, the inbox messages are redelivered,
+// the next worker to load the instance replays history and publishes the
+// last record's tasks and timers again (deduplicated by message ID), and the
+// redelivered messages are recognised as already applied.
+type OrchestratorWorker struct {
+	hub   *jetstream.Hub
+	reg   *workflow.Registry
+	cfg   OrchestratorConfig
+	log   *slog.Logger
+	cache *instanceCache
+	sem   chan struct{}
+
+	mu     sync.Mutex
+	queues map[string]*instanceQueue
+	wg     sync.WaitGroup
+}
+
+// instanceQueue holds the messages of one instance waiting for its next step.
+type instanceQueue struct {
+	msgs    []inboxMsg
+	running bool
+}
+
+type inboxMsg struct {
+	msg  njs.Msg
+	item *protocol.WorkItem
+}
+
+// NewOrchestratorWorker returns a worker for the orchestrators in reg.
+func NewOrchestratorWorker(hub *jetstream.Hub, reg *workflow.Registry, cfg OrchestratorConfig) *OrchestratorWorker {
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 10000
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &OrchestratorWorker{
+		hub:    hub,
+		reg:    reg,
+		cfg:    cfg,
+		log:    cfg.Logger.With("role", "orchestrator-worker", "hub", hub.Name()),
+		cache:  newInstanceCache(cfg.CacheSize),
+		sem:    make(chan struct{}, cfg.Concurrency),
+		queues: map[string]*instanceQueue{},
+	}
+}
+
+// Run registers the worker's orchestrators and processes work items until
+// ctx is cancelled; then it finishes the steps under way and returns.
+func (w *OrchestratorWorker) Run(ctx context.Context) error {
+	if err := w.hub.RegisterOrchestrators(ctx, w.reg.Names()); err != nil {
+		return err
+	}
+	var consumers []njs.ConsumeContext
+	defer func() {
+		for _, cc := range consumers {
+			cc.Stop()
+			<-cc.Closed()
+		}
+		w.wg.Wait()
+		w.cache.closeAll()
+	}()
+	for p := 0; p < w.hub.Partitions(); p++ {
+		c, err := w.hub.InboxConsumer(ctx, p)
+		if err != nil {
+			return err
+		}
+		cc, err := c.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(256))
+		if err != nil {
+			return fmt.Errorf("consume inbox partition %d: %w", p, err)
+		}
+		consumers = append(consumers, cc)
+	}
+	w.log.Info("orchestrator worker running", "orchestrators", w.reg.Names(), "partitions", w.hub.Partitions())
+	<-ctx.Done()
+	return nil
+}
+
+// receive queues a message for its instance and starts a drain if none runs.
+func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
+	item, err := jetstream.DecodeWork(msg)
+	if err != nil {
+		w.log.Error("dropping undecodable work item", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	w.mu.Lock()
+	q := w.queues[item.InstanceID]
+	if q == nil {
+		q = &instanceQueue{}
+		w.queues[item.InstanceID] = q
+	}
+	q.msgs = append(q.msgs, inboxMsg{msg: msg, item: item})
+	start := !q.running
+	q.running = true
+	w.mu.Unlock()
+	if start {
+		w.wg.Add(1)
+		go w.drain(ctx, item.InstanceID, q)
+	}
+}
+
+// drain steps one instance until its queue is empty.
+func (w *OrchestratorWorker) drain(ctx context.Context, id string, q *instanceQueue) {
+	defer w.wg.Done()
+	w.sem <- struct{}{}
+	defer func() { <-w.sem }()
+	for {
+		w.mu.Lock()
+		batch := q.msgs
+		q.msgs = nil
+		if len(batch) == 0 {
+			q.running = false
+			delete(w.queues, id)
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		w.process(ctx, id, batch)
+	}
+}
+
+// process runs one step for a batch of messages and settles the messages.
+func (w *OrchestratorWorker) process(ctx context.Context, id string, batch []inboxMsg) {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = w.step(ctx, id, batch); !errors.Is(err, jetstream.ErrConflict) {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		for _, m := range batch {
+			_ = m.msg.Ack()
+		}
+	case errors.Is(err, engine.ErrUnknownOrchestrator):
+		// Another worker may host it; leave the work for them.
+		w.log.Warn("orchestrator not hosted here", "instance", id, "err", err)
+		for _, m := range batch {
+			_ = m.msg.NakWithDelay(5 * time.Second)
+		}
+	default:
+		if ctx.Err() == nil {
+			w.log.Error("step failed; will retry", "instance", id, "err", err)
+		}
+		for _, m := range batch {
+			_ = m.msg.NakWithDelay(time.Second)
+		}
+	}
+}
+
+// step applies a batch to the instance and commits the result. On any error
+// the in-memory instance is dropped, so the next try starts from history.
+func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxMsg) (err error) {
+	ci := w.cache.take(id)
+	if ci != nil && reused(ci, batch) {
+		ci.rt.Close() // the ID now belongs to a new instance
+		ci = nil
+	}
+	if ci == nil {
+		if ci, err = w.load(ctx, id); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if err != nil {
+			ci.rt.Close()
+			return
+		}
+		w.cache.put(ci)
+	}()
+
+	events := make([]protocol.Event, 0, len(batch))
+	for _, m := range batch {
+		ev := m.item.Event
+		if ev.Type != protocol.EventExecutionStarted && ci.rt.Started() &&
+			m.item.ExecutionID != "" && m.item.ExecutionID != ci.rt.ExecutionID() {
+			continue // addressed to an earlier execution
+		}
+		events = append(events, ev)
+	}
+	rec, err := ci.rt.Step(time.Now().UTC(), events)
+	if err != nil || rec == nil {
+		return err
+	}
+	seq, err := w.hub.AppendHistory(ctx, id, rec, ci.lastSeq)
+	if err != nil {
+		return err
+	}
+	ci.lastSeq = seq
+	if err := w.applyEffects(ctx, ci, rec); err != nil {
+		return err
+	}
+	return w.saveState(ctx, ci, rec.Time)
+}
+
+// load rebuilds an instance from history and redoes the side effects of its
+// last committed record, which a crashed worker may have left undone.
+func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstance, error) {
+	hist, err := w.hub.ReadHistory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rt := engine.New(id, w.reg.Lookup)
+	if err := rt.Replay(hist.Records); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	ci := &cachedInstance{id: id, rt: rt, lastSeq: hist.LastSeq}
+	if len(hist.Records) == 0 {
+		return ci, nil
+	}
+	last := &hist.Records[len(hist.Records)-1]
+	if err := w.applyEffects(ctx, ci, last); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	if err := w.saveState(ctx, ci, last.Time); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	return ci, nil
+}
+
+// applyEffects publishes what a committed record asks for: activity tasks,
+// timers, timer cancellations. Every effect is idempotent.
+func (w *OrchestratorWorker) applyEffects(ctx context.Context, ci *cachedInstance, rec *protocol.HistoryRecord) error {
+	var tasks []*protocol.ActivityTask
+	exec := ci.rt.ExecutionID()
+	for _, ev := range rec.Events {
+		switch ev.Type {
+		case protocol.EventTaskScheduled:
+			tasks = append(tasks, &protocol.ActivityTask{
+				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input,
+			})
+		case protocol.EventTimerCreated:
+			if err := w.hub.ScheduleTimer(ctx, ci.id, exec, ev.TaskID, ev.FireAt); err != nil {
+				return err
+			}
+		case protocol.EventTimerCanceled:
+			if err := w.hub.CancelTimer(ctx, ci.id, exec, ev.TaskID); err != nil {
+				return err
+			}
+		}
+	}
+	if len(tasks) > 0 {
+		return w.hub.SendTasks(ctx, tasks)
+	}
+	return nil
+}
+
+// saveState writes the instance's status summary. It never overwrites a
+// state written for a later history record.
+func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, at time.Time) error {
+	rt := ci.rt
+	st := &protocol.InstanceState{
+		InstanceID:   ci.id,
+		Name:         rt.Name(),
+		ExecutionID:  rt.ExecutionID(),
+		Status:       rt.Status(),
+		Input:        rt.Input(),
+		Output:       rt.Output(),
+		CustomStatus: rt.CustomStatus(),
+		Failure:      rt.Failure(),
+		CreatedAt:    rt.CreatedAt(),
+		UpdatedAt:    at,
+		HistorySeq:   ci.lastSeq,
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		if ci.kvRev == 0 {
+			cur, err := w.hub.GetInstance(ctx, ci.id)
+			switch {
+			case errors.Is(err, jetstream.ErrInstanceNotFound):
+				rev, err := w.hub.CreateInstance(ctx, st)
+				if errors.Is(err, jetstream.ErrInstanceExists) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				ci.kvRev = rev
+				return nil
+			case err != nil:
+				return err
+			}
+			if cur.State.HistorySeq > ci.lastSeq {
+				return nil // a newer step already wrote its state
+			}
+			ci.kvRev = cur.Revision
+		}
+		rev, err := w.hub.UpdateInstance(ctx, st, ci.kvRev)
+		if errors.Is(err, jetstream.ErrConflict) {
+			ci.kvRev = 0
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ci.kvRev = rev
+		return nil
+	}
+	return fmt.Errorf("save state of %s: too many concurrent writers", ci.id)
+}
+
+// reused reports whether the batch starts a new execution under the ID of
+// the finished instance held in ci.
+func reused(ci *cachedInstance, batch []inboxMsg) bool {
+	if !ci.rt.Status().Terminal() {
+		return false
+	}
+	for _, m := range batch {
+		if ev := m.item.Event; ev.Type == protocol.EventExecutionStarted && ev.ExecutionID != ci.rt.ExecutionID() {
+			return true
+		}
+	}
+	return false
+}

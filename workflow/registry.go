@@ -1,0 +1,73 @@
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/endurehq/endure/internal/engine"
+	"github.com/endurehq/endure/pkg/protocol"
+)
+
+// ErrDuplicate is returned when a name is registered twice.
+var ErrDuplicate = errors.New("already registered")
+
+// Registry holds the orchestrators that an orchestrator worker hosts.
+type Registry struct {
+	byName map[string]engine.Orchestrator
+	logger *slog.Logger
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{byName: map[string]engine.Orchestrator{}, logger: slog.Default()}
+}
+
+// Register adds an orchestrator under name. Its JSON input decodes into In
+// (a null or empty input gives In's zero value) and its Out result is
+// encoded as JSON.
+func Register[In, Out any](r *Registry, name string, fn func(ctx *Context, input In) (Out, error)) error {
+	if err := protocol.ValidateName(name); err != nil {
+		return err
+	}
+	if _, ok := r.byName[name]; ok {
+		return fmt.Errorf("orchestrator %q: %w", name, ErrDuplicate)
+	}
+	r.byName[name] = func(rt *engine.Runtime) ([]byte, error) {
+		var in In
+		if raw := rt.Input(); len(raw) > 0 {
+			if err := json.Unmarshal(raw, &in); err != nil {
+				return nil, fmt.Errorf("orchestrator %s: decode input into %T: %w", name, in, err)
+			}
+		}
+		out, err := fn(&Context{rt: rt, logger: r.logger}, in)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, fmt.Errorf("orchestrator %s: encode output: %w", name, err)
+		}
+		return b, nil
+	}
+	return nil
+}
+
+// Names returns the registered names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the engine's view of a registered orchestrator. Workers use
+// it; orchestrator code does not need it.
+func (r *Registry) Lookup(name string) (engine.Orchestrator, bool) {
+	fn, ok := r.byName[name]
+	return fn, ok
+}

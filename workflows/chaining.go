@@ -1,0 +1,55 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/endurehq/endure/workflow"
+)
+
+// ChainingInput is Chaining's input.
+type ChainingInput struct {
+	// Steps is how many activities run one after the other.
+	Steps int `json:"steps"`
+	// DelayMs is how long each Step activity works.
+	DelayMs int `json:"delayMs"`
+}
+
+// Chaining is the function-chaining pattern: it runs the Step activity
+// Steps times in sequence, each step taking the previous one's output, and
+// returns the last output (which equals Steps).
+func Chaining(ctx *workflow.Context, in ChainingInput) (int, error) {
+	if in.Steps < 0 || in.Steps > 10000 {
+		return 0, fmt.Errorf("steps must be between 0 and 10000, got %d", in.Steps)
+	}
+	n := 0
+	for i := 0; i < in.Steps; i++ {
+		var err error
+		n, err = workflow.CallActivity[int](ctx, "Step", StepInput{Value: n, DelayMs: in.DelayMs}).Await()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// StepInput is the Step activity's input.
+type StepInput struct {
+	// Value is incremented.
+	Value int `json:"value"`
+	// DelayMs is how long the step works before answering.
+	DelayMs int `json:"delayMs"`
+}
+
+// Step works for DelayMs milliseconds, then returns Value+1.
+func Step(ctx context.Context, in StepInput) (int, error) {
+	if in.DelayMs > 0 {
+		select {
+		case <-time.After(time.Duration(in.DelayMs) * time.Millisecond):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return in.Value + 1, nil
+}
