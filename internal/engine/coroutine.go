@@ -98,4 +98,3 @@ func (co *coroutine) stop() {
 	co.resume <- false
 	<-co.yield
 }
-
