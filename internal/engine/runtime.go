@@ -45,9 +45,10 @@ const (
 
 // Future is the pending result of an activity call, timer or external event.
 type Future struct {
-	kind     futureKind
-	id       int32
-	name     string
+	kind      futureKind
+	id        int32
+	name      string
+	scheduled protocol.Event // the TaskScheduled or TimerCreated event
 	done     bool
 	result   []byte
 	failure  *protocol.Failure
@@ -99,6 +100,11 @@ type Runtime struct {
 	waiters  map[string][]*Future
 	buffered map[string][][]byte
 
+	suspended bool
+	held      []protocol.Event // inputs received while suspended, in order
+	heldIDs   map[int32]bool   // task IDs whose result is held
+	rewinds   int32
+
 	expected        map[int32]protocol.Event // actions in history not yet taken again by the code
 	expectedCancels map[int32]bool
 
@@ -120,6 +126,7 @@ func New(instanceID string, lookup Lookup) *Runtime {
 		buffered:        map[string][][]byte{},
 		expected:        map[int32]protocol.Event{},
 		expectedCancels: map[int32]bool{},
+		heldIDs:         map[int32]bool{},
 	}
 }
 
@@ -129,6 +136,7 @@ func New(instanceID string, lookup Lookup) *Runtime {
 // failure to commit. It returns ErrUnknownOrchestrator if the history names an
 // orchestrator that Lookup does not know.
 func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
+	records, r.rewinds = setAsideRewound(records)
 	terminal := false
 	for _, rec := range records {
 		for _, ev := range rec.Events {
@@ -206,8 +214,8 @@ func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.Histor
 	r.now = now
 	var accepted []protocol.Event
 	for _, ev := range inputs {
-		if r.status.Terminal() {
-			break
+		if r.status.Terminal() && (ev.Type != protocol.EventExecutionRewound || r.status != protocol.StatusFailed) {
+			continue
 		}
 		ok, err := r.apply(ev)
 		if err != nil {
@@ -235,8 +243,58 @@ func (r *Runtime) Close() {
 func isInput(t protocol.EventType) bool {
 	switch t {
 	case protocol.EventExecutionStarted, protocol.EventTaskCompleted, protocol.EventTaskFailed,
-		protocol.EventTimerFired, protocol.EventEventRaised, protocol.EventExecutionTerminated:
+		protocol.EventTimerFired, protocol.EventEventRaised, protocol.EventExecutionTerminated,
+		protocol.EventExecutionSuspended, protocol.EventExecutionResumed, protocol.EventExecutionRewound:
 		return true
+	}
+	return false
+}
+
+// setAsideRewound prepares a history for replay after rewinds: from every
+// record before the last ExecutionRewound it drops the failure that ended
+// the execution (the step's failed tasks, its ExecutionFailed and the timer
+// cancellations that followed), so the failed work is pending again. It also
+// counts the rewinds.
+func setAsideRewound(records []protocol.HistoryRecord) ([]protocol.HistoryRecord, int32) {
+	last, rewinds := -1, int32(0)
+	for i, rec := range records {
+		for _, ev := range rec.Events {
+			if ev.Type == protocol.EventExecutionRewound {
+				last, rewinds = i, rewinds+1
+			}
+		}
+	}
+	if last < 0 {
+		return records, 0
+	}
+	out := make([]protocol.HistoryRecord, len(records))
+	for i, rec := range records {
+		out[i] = rec
+		if i > last || !hasEvent(rec, protocol.EventExecutionFailed) {
+			continue
+		}
+		kept := make([]protocol.Event, 0, len(rec.Events))
+		failed := false
+		for _, ev := range rec.Events {
+			switch {
+			case ev.Type == protocol.EventExecutionFailed:
+				failed = true
+				continue
+			case ev.Type == protocol.EventTaskFailed, ev.Type == protocol.EventTimerCanceled && failed:
+				continue
+			}
+			kept = append(kept, ev)
+		}
+		out[i].Events = kept
+	}
+	return out, rewinds
+}
+
+func hasEvent(rec protocol.HistoryRecord, t protocol.EventType) bool {
+	for _, ev := range rec.Events {
+		if ev.Type == t {
+			return true
+		}
 	}
 	return false
 }
@@ -262,30 +320,18 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		}, r.crashed)
 		r.co.run()
 		return true, nil
-	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired:
-		want := kindActivity
-		if ev.Type == protocol.EventTimerFired {
-			want = kindTimer
-		}
-		f, ok := r.pending[ev.TaskID]
-		if !r.started || !ok || f.kind != want {
+	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired, protocol.EventEventRaised:
+		if !r.accepts(ev) {
 			return false, nil
 		}
-		delete(r.pending, ev.TaskID)
-		f.resolve(ev.Result, ev.Failure)
-		r.co.runIfReady()
-		return true, nil
-	case protocol.EventEventRaised:
-		if !r.started {
-			return false, nil
+		if r.suspended {
+			r.held = append(r.held, ev)
+			if ev.Type != protocol.EventEventRaised {
+				r.heldIDs[ev.TaskID] = true
+			}
+			return true, nil
 		}
-		if q := r.waiters[ev.Name]; len(q) > 0 {
-			r.waiters[ev.Name] = q[1:]
-			q[0].resolve(ev.Input, nil)
-			r.co.runIfReady()
-		} else {
-			r.buffered[ev.Name] = append(r.buffered[ev.Name], ev.Input)
-		}
+		r.deliver(ev)
 		return true, nil
 	case protocol.EventExecutionTerminated:
 		if !r.started {
@@ -293,10 +339,78 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		}
 		r.co.stop()
 		r.status, r.output = protocol.StatusTerminated, ev.Result
+		r.held, r.suspended = nil, false
 		r.cancelPendingTimers()
+		return true, nil
+	case protocol.EventExecutionSuspended:
+		if !r.started || r.suspended {
+			return false, nil
+		}
+		r.suspended, r.status = true, protocol.StatusSuspended
+		return true, nil
+	case protocol.EventExecutionResumed:
+		if !r.suspended {
+			return false, nil
+		}
+		r.suspended, r.status = false, protocol.StatusRunning
+		held := r.held
+		r.held = nil
+		for _, h := range held {
+			if h.Type != protocol.EventEventRaised {
+				delete(r.heldIDs, h.TaskID)
+			}
+			if !r.status.Terminal() {
+				r.deliver(h)
+			}
+		}
+		return true, nil
+	case protocol.EventExecutionRewound:
+		// Replayed, the marker is a no-op: setAsideRewound did its work.
+		if r.replaying {
+			return true, nil
+		}
+		if r.status != protocol.StatusFailed {
+			return false, nil
+		}
+		r.rewinds++
 		return true, nil
 	}
 	return false, nil
+}
+
+// accepts reports whether a result or event input belongs in the history: a
+// result must answer a pending call or timer and not repeat one held.
+func (r *Runtime) accepts(ev protocol.Event) bool {
+	if !r.started {
+		return false
+	}
+	if ev.Type == protocol.EventEventRaised {
+		return true
+	}
+	want := kindActivity
+	if ev.Type == protocol.EventTimerFired {
+		want = kindTimer
+	}
+	f, ok := r.pending[ev.TaskID]
+	return ok && f.kind == want && !r.heldIDs[ev.TaskID]
+}
+
+// deliver hands an accepted result or event to the code.
+func (r *Runtime) deliver(ev protocol.Event) {
+	if ev.Type == protocol.EventEventRaised {
+		if q := r.waiters[ev.Name]; len(q) > 0 {
+			r.waiters[ev.Name] = q[1:]
+			q[0].resolve(ev.Input, nil)
+			r.co.runIfReady()
+		} else {
+			r.buffered[ev.Name] = append(r.buffered[ev.Name], ev.Input)
+		}
+		return
+	}
+	f := r.pending[ev.TaskID]
+	delete(r.pending, ev.TaskID)
+	f.resolve(ev.Result, ev.Failure)
+	r.co.runIfReady()
 }
 
 // finish records the code's return; it runs on the orchestrator goroutine.
@@ -434,7 +548,8 @@ func (r *Runtime) CallActivity(name string, input []byte) *Future {
 	}
 	f.id = r.nextID
 	r.nextID++
-	r.take(protocol.Event{Type: protocol.EventTaskScheduled, TaskID: f.id, Name: name, Input: input})
+	f.scheduled = protocol.Event{Type: protocol.EventTaskScheduled, TaskID: f.id, Name: name, Input: input}
+	r.take(f.scheduled)
 	r.pending[f.id] = f
 	return f
 }
@@ -443,7 +558,8 @@ func (r *Runtime) CallActivity(name string, input []byte) *Future {
 func (r *Runtime) CreateTimer(fireAt time.Time) *Future {
 	f := &Future{kind: kindTimer, id: r.nextID}
 	r.nextID++
-	r.take(protocol.Event{Type: protocol.EventTimerCreated, TaskID: f.id, FireAt: fireAt.UTC()})
+	f.scheduled = protocol.Event{Type: protocol.EventTimerCreated, TaskID: f.id, FireAt: fireAt.UTC()}
+	r.take(f.scheduled)
 	r.pending[f.id] = f
 	return f
 }
@@ -496,6 +612,24 @@ func (r *Runtime) Failure() *protocol.Failure { return r.failure }
 
 // CustomStatus returns the JSON custom status.
 func (r *Runtime) CustomStatus() []byte { return r.customStatus }
+
+// PendingWork returns the TaskScheduled and TimerCreated events of the
+// activity calls and timers still awaiting a result, by task ID.
+func (r *Runtime) PendingWork() []protocol.Event {
+	ids := make([]int, 0, len(r.pending))
+	for id := range r.pending {
+		ids = append(ids, int(id))
+	}
+	sort.Ints(ids)
+	out := make([]protocol.Event, len(ids))
+	for i, id := range ids {
+		out[i] = r.pending[int32(id)].scheduled
+	}
+	return out
+}
+
+// Generation counts the rewinds of the instance; activity tasks carry it.
+func (r *Runtime) Generation() int32 { return r.rewinds }
 
 // CreatedAt returns when the instance was started.
 func (r *Runtime) CreatedAt() time.Time { return r.createdAt }

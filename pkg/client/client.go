@@ -301,3 +301,81 @@ func (c *Client) waitFor(ctx context.Context, id string, done func(protocol.Runt
 		}
 	}
 }
+
+// Suspend pauses a running instance: it runs nothing until resumed, and
+// results, fired timers and events that arrive meanwhile are kept for then.
+func (c *Client) Suspend(ctx context.Context, id, reason string) error {
+	return c.send(ctx, id, protocol.Event{Type: protocol.EventExecutionSuspended, Reason: reason})
+}
+
+// Resume continues a suspended instance with what arrived while it was
+// suspended.
+func (c *Client) Resume(ctx context.Context, id, reason string) error {
+	return c.send(ctx, id, protocol.Event{Type: protocol.EventExecutionResumed, Reason: reason})
+}
+
+func (c *Client) send(ctx context.Context, id string, ev protocol.Event) error {
+	exec, err := c.running(ctx, id)
+	if err != nil {
+		return err
+	}
+	ev.Time = time.Now().UTC()
+	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: ev}, "")
+}
+
+// ErrNotFailed is returned by Rewind for an instance that has not failed.
+var ErrNotFailed = errors.New("instance has not failed")
+
+// ErrNotFinished is returned by Purge for an instance that has not finished.
+var ErrNotFinished = errors.New("instance has not finished")
+
+// Rewind re-runs a Failed instance's failed activities and carries on from
+// there. It returns ErrFinished for an instance that completed or was
+// terminated, and ErrNotFailed for one that is still running.
+func (c *Client) Rewind(ctx context.Context, id, reason string) error {
+	e, err := c.hub.GetInstance(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch st := e.State.Status; {
+	case st == protocol.StatusFailed:
+	case st.Terminal():
+		return fmt.Errorf("%w: %s is %s; only Failed instances can be rewound", ErrFinished, id, st)
+	default:
+		return fmt.Errorf("%w: %s is %s", ErrNotFailed, id, st)
+	}
+	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: e.State.ExecutionID, Event: protocol.Event{
+		Type: protocol.EventExecutionRewound, Time: time.Now().UTC(), Reason: reason,
+	}}, "")
+}
+
+// Restart starts the instance's orchestrator again with its original input,
+// under a new ID (newID true) or the same one (which must have finished),
+// and returns the ID.
+func (c *Client) Restart(ctx context.Context, id string, newID bool) (string, error) {
+	e, err := c.hub.GetInstance(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	opts := []StartOption{}
+	if len(e.State.Input) > 0 {
+		opts = append(opts, WithInput(json.RawMessage(e.State.Input)))
+	}
+	if !newID {
+		opts = append(opts, WithInstanceID(id))
+	}
+	return c.Start(ctx, e.State.Name, opts...)
+}
+
+// Purge deletes a finished instance: its history, state and any timers. It
+// returns ErrNotFinished for an instance that is still running.
+func (c *Client) Purge(ctx context.Context, id string) error {
+	e, err := c.hub.GetInstance(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !e.State.Status.Terminal() {
+		return fmt.Errorf("%w: %s is %s; terminate it first", ErrNotFinished, id, e.State.Status)
+	}
+	return c.hub.PurgeInstance(ctx, id)
+}

@@ -88,3 +88,17 @@ func (h *Hub) CancelTimer(ctx context.Context, instanceID, executionID string, t
 	}
 	return nil
 }
+
+// PendingTimers returns how many timers of an instance are scheduled and
+// not yet fired or cancelled.
+func (h *Hub) PendingTimers(ctx context.Context, instanceID string) (int, error) {
+	info, err := h.inbox.Info(ctx, jetstream.WithSubjectFilter(h.prefix+".timer."+instanceID+".>"))
+	if err != nil {
+		return 0, fmt.Errorf("pending timers of %s: %w", instanceID, err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n, nil
+}

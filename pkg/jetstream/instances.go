@@ -99,3 +99,15 @@ func DecodeInstance(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
 	}
 	return decodeEntry(e)
 }
+
+// PurgeInstance deletes everything the hub holds for an instance: timers,
+// history and state.
+func (h *Hub) PurgeInstance(ctx context.Context, instanceID string) error {
+	if err := h.inbox.Purge(ctx, jetstream.WithPurgeSubject(h.prefix+".timer."+instanceID+".>")); err != nil {
+		return fmt.Errorf("purge timers of %s: %w", instanceID, err)
+	}
+	if err := h.PurgeHistory(ctx, instanceID); err != nil {
+		return err
+	}
+	return h.DeleteInstance(ctx, instanceID)
+}

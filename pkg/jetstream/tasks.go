@@ -20,7 +20,7 @@ func (h *Hub) SendTasks(ctx context.Context, tasks []*protocol.ActivityTask) err
 		if err != nil {
 			return err
 		}
-		msgID := t.InstanceID + "/" + t.ExecutionID + "/" + strconv.Itoa(int(t.TaskID))
+		msgID := TaskKey(t)
 		f, err := h.js.PublishAsync(h.taskSubject(t.Name), data, jetstream.WithMsgID(msgID))
 		if err != nil {
 			return fmt.Errorf("send task %s #%d of %s: %w", t.Name, t.TaskID, t.InstanceID, err)
@@ -70,4 +70,11 @@ func DecodeTask(msg jetstream.Msg) (*protocol.ActivityTask, error) {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// TaskKey identifies one activity call across redeliveries: instance,
+// execution, task ID and rewind generation. Tasks and their results use it
+// as message ID.
+func TaskKey(t *protocol.ActivityTask) string {
+	return t.InstanceID + "/" + t.ExecutionID + "/" + strconv.Itoa(int(t.TaskID)) + "/" + strconv.Itoa(int(t.Generation))
 }

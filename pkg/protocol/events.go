@@ -37,8 +37,9 @@ const (
 	EventExecutionSuspended
 	// EventExecutionResumed records a resume request.
 	EventExecutionResumed
-	// EventCustomStatusSet records a new custom status (Input holds it).
-	EventCustomStatusSet
+	// EventExecutionRewound records a rewind request on a failed instance:
+	// the failures before it are set aside and the failed work runs again.
+	EventExecutionRewound
 )
 
 var eventTypeNames = map[EventType]string{
@@ -55,7 +56,7 @@ var eventTypeNames = map[EventType]string{
 	EventTimerCanceled:       "TimerCanceled",
 	EventExecutionSuspended:  "ExecutionSuspended",
 	EventExecutionResumed:    "ExecutionResumed",
-	EventCustomStatusSet:     "CustomStatusSet",
+	EventExecutionRewound:    "ExecutionRewound",
 }
 
 // String returns the Durable Functions name of the event type.

@@ -35,6 +35,9 @@ type ActivityTask struct {
 	Name string `msgpack:"n"`
 	// Input is the JSON input.
 	Input []byte `msgpack:"in,omitempty"`
+	// Generation counts the caller's rewinds, so that a task sent again after
+	// a rewind, and its result, are not mistaken for duplicates.
+	Generation int32 `msgpack:"g,omitempty"`
 }
 
 // RuntimeStatus is an instance's status, named as Durable Functions names it.

@@ -28,12 +28,13 @@ type ActivityConfig struct {
 // its lease; if the worker dies, the task goes to another worker once the
 // lease (the hub's ActivityLease) runs out.
 type ActivityWorker struct {
-	hub *jetstream.Hub
-	reg *activity.Registry
-	cfg ActivityConfig
-	log *slog.Logger
-	sem chan struct{}
-	wg  sync.WaitGroup
+	hub   *jetstream.Hub
+	reg   *activity.Registry
+	cfg   ActivityConfig
+	log   *slog.Logger
+	sem   chan struct{}
+	wg    sync.WaitGroup
+	ready chan struct{}
 }
 
 // NewActivityWorker returns a worker for the activities in reg.
@@ -45,13 +46,18 @@ func NewActivityWorker(hub *jetstream.Hub, reg *activity.Registry, cfg ActivityC
 		cfg.Logger = slog.Default()
 	}
 	return &ActivityWorker{
-		hub: hub,
-		reg: reg,
-		cfg: cfg,
-		log: cfg.Logger.With("role", "activity-worker", "hub", hub.Name()),
-		sem: make(chan struct{}, cfg.Concurrency),
+		hub:   hub,
+		reg:   reg,
+		cfg:   cfg,
+		log:   cfg.Logger.With("role", "activity-worker", "hub", hub.Name()),
+		sem:   make(chan struct{}, cfg.Concurrency),
+		ready: make(chan struct{}),
 	}
 }
+
+// Ready is closed once Run has registered the activities and is taking
+// tasks.
+func (w *ActivityWorker) Ready() <-chan struct{} { return w.ready }
 
 // Run registers the worker's activities and runs tasks until ctx is
 // cancelled; then it waits for the calls under way and returns.
@@ -80,6 +86,7 @@ func (w *ActivityWorker) Run(ctx context.Context) error {
 		}
 		consumers = append(consumers, cc)
 	}
+	close(w.ready)
 	w.log.Info("activity worker running", "activities", names)
 	<-ctx.Done()
 	return nil
@@ -128,7 +135,7 @@ func (w *ActivityWorker) run(ctx context.Context, fn activity.Func, task *protoc
 		ev = protocol.Event{Type: protocol.EventTaskFailed, Time: ev.Time, TaskID: task.TaskID, Failure: failure}
 	}
 	item := &protocol.WorkItem{InstanceID: task.InstanceID, ExecutionID: task.ExecutionID, Event: ev}
-	msgID := fmt.Sprintf("result/%s/%s/%d", task.InstanceID, task.ExecutionID, task.TaskID)
+	msgID := "result/" + jetstream.TaskKey(task)
 	if err := w.hub.SendWork(ctx, item, msgID); err != nil {
 		w.log.Error("cannot report activity result; task will run again", "activity", task.Name, "instance", task.InstanceID, "err", err)
 		_ = msg.NakWithDelay(time.Second)

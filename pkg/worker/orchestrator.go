@@ -48,6 +48,7 @@ type OrchestratorWorker struct {
 	mu     sync.Mutex
 	queues map[string]*instanceQueue
 	wg     sync.WaitGroup
+	ready  chan struct{}
 }
 
 // instanceQueue holds the messages of one instance waiting for its next step.
@@ -80,8 +81,13 @@ func NewOrchestratorWorker(hub *jetstream.Hub, reg *workflow.Registry, cfg Orche
 		cache:  newInstanceCache(cfg.CacheSize),
 		sem:    make(chan struct{}, cfg.Concurrency),
 		queues: map[string]*instanceQueue{},
+		ready:  make(chan struct{}),
 	}
 }
+
+// Ready is closed once Run has registered the orchestrators and is taking
+// work.
+func (w *OrchestratorWorker) Ready() <-chan struct{} { return w.ready }
 
 // Run registers the worker's orchestrators and processes work items until
 // ctx is cancelled; then it finishes the steps under way and returns.
@@ -109,6 +115,7 @@ func (w *OrchestratorWorker) Run(ctx context.Context) error {
 		}
 		consumers = append(consumers, cc)
 	}
+	close(w.ready)
 	w.log.Info("orchestrator worker running", "orchestrators", w.reg.Names(), "partitions", w.hub.Partitions())
 	<-ctx.Done()
 	return nil
@@ -158,8 +165,21 @@ func (w *OrchestratorWorker) drain(ctx context.Context, id string, q *instanceQu
 	}
 }
 
-// process runs one step for a batch of messages and settles the messages.
+// process runs the steps for a batch of messages and settles the messages.
+// A rewind ends a step, since the instance is rebuilt after it.
 func (w *OrchestratorWorker) process(ctx context.Context, id string, batch []inboxMsg) {
+	for i, m := range batch {
+		if m.item.Event.Type == protocol.EventExecutionRewound && i < len(batch)-1 {
+			w.processStep(ctx, id, batch[:i+1])
+			w.process(ctx, id, batch[i+1:])
+			return
+		}
+	}
+	w.processStep(ctx, id, batch)
+}
+
+// processStep runs one step for a batch of messages and settles them.
+func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch []inboxMsg) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if err = w.step(ctx, id, batch); !errors.Is(err, jetstream.ErrConflict) {
@@ -226,10 +246,30 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 		return err
 	}
 	ci.lastSeq = seq
+	if hasEvent(rec, protocol.EventExecutionRewound) {
+		// Rebuild from history, which sets the failure aside and sends the
+		// failed work again.
+		ci.rt.Close()
+		fresh, err := w.load(ctx, id)
+		if err != nil {
+			return err // closing ci.rt again in the deferred cleanup is harmless
+		}
+		*ci = *fresh
+		return nil
+	}
 	if err := w.applyEffects(ctx, ci, rec); err != nil {
 		return err
 	}
 	return w.saveState(ctx, ci, rec.Time)
+}
+
+func hasEvent(rec *protocol.HistoryRecord, t protocol.EventType) bool {
+	for _, ev := range rec.Events {
+		if ev.Type == t {
+			return true
+		}
+	}
+	return false
 }
 
 // load rebuilds an instance from history and redoes the side effects of its
@@ -265,11 +305,16 @@ func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstan
 func (w *OrchestratorWorker) applyEffects(ctx context.Context, ci *cachedInstance, rec *protocol.HistoryRecord) error {
 	var tasks []*protocol.ActivityTask
 	exec := ci.rt.ExecutionID()
-	for _, ev := range rec.Events {
+	events := rec.Events
+	if hasEvent(rec, protocol.EventExecutionRewound) {
+		events = ci.rt.PendingWork()
+	}
+	for _, ev := range events {
 		switch ev.Type {
 		case protocol.EventTaskScheduled:
 			tasks = append(tasks, &protocol.ActivityTask{
 				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input,
+				Generation: ci.rt.Generation(),
 			})
 		case protocol.EventTimerCreated:
 			if err := w.hub.ScheduleTimer(ctx, ci.id, exec, ev.TaskID, ev.FireAt); err != nil {

@@ -1,0 +1,320 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/endurehq/endure/activity"
+	"github.com/endurehq/endure/internal/testnats"
+	"github.com/endurehq/endure/pkg/client"
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/endurehq/endure/pkg/worker"
+	"github.com/endurehq/endure/workflow"
+)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countEvents(t *testing.T, e *env, id string, typ protocol.EventType) int {
+	t.Helper()
+	h, err := e.hub.ReadHistory(context.Background(), id)
+	must(t, err)
+	n := 0
+	for _, r := range h.Records {
+		for _, ev := range r.Events {
+			if ev.Type == typ {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// waitEvent is an orchestrator that returns the data of event "go".
+func waitEvent(ctx *workflow.Context, _ any) (string, error) {
+	return workflow.WaitForExternalEvent[string](ctx, "go").Await()
+}
+
+func TestSuspendedInstanceKeepsEventsUntilResumed(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+
+	id, err := e.client.Start(ctx, "WaitEvent")
+	must(t, err)
+	e.waitStatus(id, "Running")
+	must(t, e.client.Suspend(ctx, id, "maintenance"))
+	e.waitStatus(id, "Suspended")
+	must(t, e.client.RaiseEvent(ctx, id, "go", json.RawMessage(`"hello"`)))
+
+	// The event is recorded in history but not processed while suspended.
+	testnats.Eventually(t, 10*time.Second, func() error {
+		if n := countEvents(t, e, id, protocol.EventEventRaised); n != 1 {
+			return fmt.Errorf("%d EventRaised in history", n)
+		}
+		return nil
+	})
+	st, err := e.client.Status(ctx, id)
+	must(t, err)
+	if st.RuntimeStatus != protocol.StatusSuspended {
+		t.Fatalf("status %s after event while suspended, want Suspended", st.RuntimeStatus)
+	}
+
+	must(t, e.client.Resume(ctx, id, "done"))
+	st = e.wait(id)
+	if st.RuntimeStatus != protocol.StatusCompleted || string(st.Output) != `"hello"` {
+		t.Fatalf("got %s %s, want Completed \"hello\"", st.RuntimeStatus, st.Output)
+	}
+}
+
+func TestTerminateStopsInstanceAndCancelsTimers(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "LongTimer", func(ctx *workflow.Context, _ any) (string, error) {
+		return "timer fired", workflow.CreateTimer(ctx, time.Hour).Await()
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+
+	id, err := e.client.Start(ctx, "LongTimer")
+	must(t, err)
+	testnats.Eventually(t, 10*time.Second, func() error {
+		if n, err := e.hub.PendingTimers(ctx, id); err != nil || n != 1 {
+			return fmt.Errorf("%d pending timers (%v)", n, err)
+		}
+		return nil
+	})
+	must(t, e.client.Terminate(ctx, id, "no longer needed"))
+	st := e.wait(id)
+	if st.RuntimeStatus != protocol.StatusTerminated || string(st.Output) != `"no longer needed"` {
+		t.Fatalf("got %s %s, want Terminated with the reason", st.RuntimeStatus, st.Output)
+	}
+	testnats.Eventually(t, 10*time.Second, func() error {
+		if n, err := e.hub.PendingTimers(ctx, id); err != nil || n != 0 {
+			return fmt.Errorf("%d pending timers (%v)", n, err)
+		}
+		return nil
+	})
+	if err := e.client.Terminate(ctx, id, "again"); !errors.Is(err, client.ErrFinished) {
+		t.Fatalf("terminate of a terminated instance: %v, want ErrFinished", err)
+	}
+}
+
+func TestRewindRerunsFailedActivity(t *testing.T) {
+	e := newEnv(t)
+	var calls atomic.Int32
+	must(t, activity.Register(e.acts, "Flaky", func(_ context.Context, in int) (int, error) {
+		if calls.Add(1) == 1 {
+			return 0, errors.New("database unavailable")
+		}
+		return in * 2, nil
+	}))
+	must(t, activity.Register(e.acts, "Double", func(_ context.Context, in int) (int, error) { return in * 2, nil }))
+	must(t, workflow.Register(e.orch, "TwoSteps", func(ctx *workflow.Context, in int) (int, error) {
+		a, err := workflow.CallActivity[int](ctx, "Double", in).Await()
+		if err != nil {
+			return 0, err
+		}
+		return workflow.CallActivity[int](ctx, "Flaky", a).Await()
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	e.startActivities()
+	ctx := context.Background()
+
+	id, err := e.client.Start(ctx, "TwoSteps", client.WithInput(5))
+	must(t, err)
+	st := e.wait(id)
+	if st.RuntimeStatus != protocol.StatusFailed || st.Failure == nil || st.Failure.Message == "" {
+		t.Fatalf("got %s %+v, want Failed with a message", st.RuntimeStatus, st.Failure)
+	}
+	if err := e.client.Rewind(ctx, id, "database is back"); err != nil {
+		t.Fatal(err)
+	}
+	testnats.Eventually(t, 20*time.Second, func() error {
+		st, err := e.client.Status(ctx, id)
+		if err != nil {
+			return err
+		}
+		if st.RuntimeStatus != protocol.StatusCompleted || string(st.Output) != "20" {
+			return fmt.Errorf("status %s output %s", st.RuntimeStatus, st.Output)
+		}
+		return nil
+	})
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("Flaky ran %d times, want 2", n)
+	}
+	if err := e.client.Rewind(ctx, id, "again"); !errors.Is(err, client.ErrFinished) {
+		t.Fatalf("rewind of a completed instance: %v, want ErrFinished", err)
+	}
+}
+
+func TestRestartRunsAgainWithOriginalInput(t *testing.T) {
+	e := newEnv(t)
+	must(t, activity.Register(e.acts, "Double", func(_ context.Context, in int) (int, error) { return in * 2, nil }))
+	must(t, workflow.Register(e.orch, "Double", func(ctx *workflow.Context, in int) (int, error) {
+		return workflow.CallActivity[int](ctx, "Double", in).Await()
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	e.startActivities()
+	ctx := context.Background()
+
+	id, err := e.client.Start(ctx, "Double", client.WithInput(21), client.WithInstanceID("restart-me"))
+	must(t, err)
+	first := e.wait(id)
+
+	newID, err := e.client.Restart(ctx, id, true)
+	must(t, err)
+	if newID == id {
+		t.Fatalf("restart with a new ID kept %s", id)
+	}
+	if st := e.wait(newID); string(st.Output) != "42" || string(st.Input) != "21" {
+		t.Fatalf("restarted instance: input %s output %s, want 21 and 42", st.Input, st.Output)
+	}
+
+	sameID, err := e.client.Restart(ctx, id, false)
+	must(t, err)
+	if sameID != id {
+		t.Fatalf("restart under the same ID gave %s", sameID)
+	}
+	second := e.wait(id)
+	if string(second.Output) != "42" || !second.CreatedAt.After(first.CreatedAt) {
+		t.Fatalf("second run: output %s created %v (first %v)", second.Output, second.CreatedAt, first.CreatedAt)
+	}
+	if n := countEvents(t, e, id, protocol.EventExecutionStarted); n != 1 {
+		t.Fatalf("history of the restarted ID has %d ExecutionStarted, want 1 (old history purged)", n)
+	}
+}
+
+func TestPurgeDeletesOnlyFinishedInstances(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+
+	id, err := e.client.Start(ctx, "WaitEvent")
+	must(t, err)
+	e.waitStatus(id, "Running")
+	if err := e.client.Purge(ctx, id); !errors.Is(err, client.ErrNotFinished) {
+		t.Fatalf("purge of a running instance: %v, want ErrNotFinished", err)
+	}
+	must(t, e.client.RaiseEvent(ctx, id, "go", json.RawMessage(`"x"`)))
+	e.wait(id)
+	must(t, e.client.Purge(ctx, id))
+	if _, err := e.client.Status(ctx, id); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("status after purge: %v, want ErrNotFound", err)
+	}
+	h, err := e.hub.ReadHistory(ctx, id)
+	must(t, err)
+	if len(h.Records) != 0 {
+		t.Fatalf("history after purge has %d records", len(h.Records))
+	}
+}
+
+func TestStartingRunningIDFailsAndFinishedIDIsReused(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+
+	_, err := e.client.Start(ctx, "WaitEvent", client.WithInstanceID("order-1"))
+	must(t, err)
+	if _, err := e.client.Start(ctx, "WaitEvent", client.WithInstanceID("order-1")); !errors.Is(err, client.ErrInstanceExists) {
+		t.Fatalf("second start of a running ID: %v, want ErrInstanceExists", err)
+	}
+	e.waitStatus("order-1", "Running")
+	must(t, e.client.RaiseEvent(ctx, "order-1", "go", json.RawMessage(`"first"`)))
+	e.wait("order-1")
+
+	_, err = e.client.Start(ctx, "WaitEvent", client.WithInstanceID("order-1"))
+	must(t, err)
+	e.waitStatus("order-1", "Running")
+	must(t, e.client.RaiseEvent(ctx, "order-1", "go", json.RawMessage(`"second"`)))
+	if st := e.wait("order-1"); string(st.Output) != `"second"` {
+		t.Fatalf("reused ID output %s, want \"second\"", st.Output)
+	}
+}
+
+func TestCacheOfOneInstanceGivesCorrectResults(t *testing.T) {
+	for _, size := range []int{1, 10000} {
+		t.Run(fmt.Sprintf("cache=%d", size), func(t *testing.T) {
+			e := newEnv(t)
+			must(t, activity.Register(e.acts, "Inc", func(_ context.Context, in int) (int, error) { return in + 1, nil }))
+			must(t, workflow.Register(e.orch, "Count", func(ctx *workflow.Context, n int) (int, error) {
+				v := 0
+				for i := 0; i < n; i++ {
+					var err error
+					if v, err = workflow.CallActivity[int](ctx, "Inc", v).Await(); err != nil {
+						return 0, err
+					}
+				}
+				return v, nil
+			}))
+			e.startOrchestrators(worker.OrchestratorConfig{CacheSize: size})
+			e.startActivities()
+			ctx := context.Background()
+			ids := make([]string, 20)
+			for i := range ids {
+				id, err := e.client.Start(ctx, "Count", client.WithInput(i%7))
+				must(t, err)
+				ids[i] = id
+			}
+			for i, id := range ids {
+				if st := e.wait(id); string(st.Output) != fmt.Sprint(i%7) {
+					t.Fatalf("instance %d: %s %s, want %d", i, st.RuntimeStatus, st.Output, i%7)
+				}
+				if n := countEvents(t, e, id, protocol.EventTaskCompleted); n != i%7 {
+					t.Fatalf("instance %d has %d TaskCompleted, want %d", i, n, i%7)
+				}
+			}
+		})
+	}
+}
+
+func TestTwoOrchestratorWorkersShareInstances(t *testing.T) {
+	e := newEnv(t)
+	must(t, activity.Register(e.acts, "Inc", func(_ context.Context, in int) (int, error) { return in + 1, nil }))
+	must(t, workflow.Register(e.orch, "FanOut", func(ctx *workflow.Context, n int) (int, error) {
+		tasks := make([]workflow.Task[int], n)
+		all := make([]workflow.Awaitable, n)
+		for i := range tasks {
+			tasks[i] = workflow.CallActivity[int](ctx, "Inc", i)
+			all[i] = tasks[i]
+		}
+		if err := workflow.All(ctx, all...); err != nil {
+			return 0, err
+		}
+		sum := 0
+		for _, t := range tasks {
+			v, _ := t.Await()
+			sum += v
+		}
+		return sum, nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{CacheSize: 5})
+	e.startOrchestrators(worker.OrchestratorConfig{CacheSize: 5})
+	e.startActivities()
+	ctx := context.Background()
+	ids := make([]string, 30)
+	for i := range ids {
+		id, err := e.client.Start(ctx, "FanOut", client.WithInput(20))
+		must(t, err)
+		ids[i] = id
+	}
+	for _, id := range ids {
+		if st := e.wait(id); string(st.Output) != "210" {
+			t.Fatalf("%s: %s %s, want 210", id, st.RuntimeStatus, st.Output)
+		}
+		if n := countEvents(t, e, id, protocol.EventTaskCompleted); n != 20 {
+			t.Fatalf("%s has %d TaskCompleted, want 20", id, n)
+		}
+	}
+}
