@@ -125,9 +125,12 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 }
 
 // claim stores the new instance's state, replacing a finished instance of
-// the same ID.
+// the same ID, and indexes it.
 func (c *Client) claim(ctx context.Context, st *protocol.InstanceState) error {
 	_, err := c.hub.CreateInstance(ctx, st)
+	if err == nil {
+		return c.hub.IndexInstance(ctx, st, "")
+	}
 	if !errors.Is(err, jetstream.ErrInstanceExists) {
 		return err
 	}
@@ -147,7 +150,7 @@ func (c *Client) claim(ctx context.Context, st *protocol.InstanceState) error {
 		}
 		return err
 	}
-	return nil
+	return c.hub.IndexInstance(ctx, st, cur.State.Status)
 }
 
 func (c *Client) checkOrchestrator(ctx context.Context, name string) error {
@@ -377,5 +380,8 @@ func (c *Client) Purge(ctx context.Context, id string) error {
 	if !e.State.Status.Terminal() {
 		return fmt.Errorf("%w: %s is %s; terminate it first", ErrNotFinished, id, e.State.Status)
 	}
-	return c.hub.PurgeInstance(ctx, id)
+	if err := c.hub.PurgeInstance(ctx, id); err != nil {
+		return err
+	}
+	return c.hub.UnindexInstance(ctx, id, e.State.Status)
 }

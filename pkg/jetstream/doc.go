@@ -10,6 +10,10 @@
 //     message per committed orchestration step.
 //   - stream ENDURE_H_TASKS (work queue): endure.H.task.<activityName>, the
 //     activity calls waiting for a worker.
+//   - stream ENDURE_H_INDEX (limits, one message per subject):
+//     endure.H.index.<status>.<instanceID>, the listing index; an instance
+//     has one entry, under its current status, in the order instances
+//     entered that status.
 //   - KV bucket ENDURE_H_INSTANCES: instance ID -> status summary.
 //   - KV bucket ENDURE_H_REGISTRY: which orchestrators and activities the hub's
 //     workers host, and the hub's settings.

@@ -50,6 +50,7 @@ type Hub struct {
 	inbox     jetstream.Stream
 	history   jetstream.Stream
 	tasks     jetstream.Stream
+	index     jetstream.Stream
 	instances jetstream.KeyValue
 	registry  jetstream.KeyValue
 	log       *slog.Logger
@@ -111,6 +112,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 			Subjects:   []string{h.prefix + ".task.>"},
 			Retention:  jetstream.WorkQueuePolicy,
 			Duplicates: 2 * time.Minute,
+		}},
+		{&h.index, jetstream.StreamConfig{
+			Name:              base + "_INDEX",
+			Subjects:          []string{h.prefix + ".index.>"},
+			Retention:         jetstream.LimitsPolicy,
+			MaxMsgsPerSubject: 1,
+			AllowDirect:       true,
 		}},
 	}
 	for _, s := range streams {

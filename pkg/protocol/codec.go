@@ -94,3 +94,7 @@ func (t *ActivityTask) check() error {
 func (s *InstanceState) version() uint8     { return s.V }
 func (s *InstanceState) setVersion(v uint8) { s.V = v }
 func (s *InstanceState) check() error       { return ValidateInstanceID(s.InstanceID) }
+
+func (e *IndexEntry) version() uint8     { return e.V }
+func (e *IndexEntry) setVersion(v uint8) { e.V = v }
+func (e *IndexEntry) check() error       { return ValidateInstanceID(e.InstanceID) }

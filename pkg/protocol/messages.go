@@ -93,3 +93,16 @@ type InstanceState struct {
 	// late writer never overwrites a newer state.
 	HistorySeq uint64 `msgpack:"hs,omitempty"`
 }
+
+// IndexEntry is an instance's entry in the listing index: what listing
+// filters on without reading the instance's state.
+type IndexEntry struct {
+	// V is the format version.
+	V uint8 `msgpack:"v"`
+	// InstanceID is the instance's ID.
+	InstanceID string `msgpack:"i"`
+	// Name is the orchestrator name.
+	Name string `msgpack:"n"`
+	// CreatedAt is when the instance was started.
+	CreatedAt time.Time `msgpack:"c"`
+}

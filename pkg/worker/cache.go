@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/endurehq/endure/internal/engine"
+	"github.com/endurehq/endure/pkg/protocol"
 )
 
 // cachedInstance is an instance held in memory between steps: its runtime,
@@ -14,6 +15,7 @@ type cachedInstance struct {
 	rt      *engine.Runtime
 	lastSeq uint64 // history sequence of the last committed record
 	kvRev   uint64 // revision of the instance state last written; 0 = unknown
+	saved   protocol.RuntimeStatus // status in the state last written
 }
 
 // instanceCache keeps up to size instances, least recently used first out.

@@ -354,6 +354,9 @@ func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, 
 			cur, err := w.hub.GetInstance(ctx, ci.id)
 			switch {
 			case errors.Is(err, jetstream.ErrInstanceNotFound):
+				if err := w.hub.IndexInstance(ctx, st, ""); err != nil {
+					return err
+				}
 				rev, err := w.hub.CreateInstance(ctx, st)
 				if errors.Is(err, jetstream.ErrInstanceExists) {
 					continue
@@ -361,7 +364,7 @@ func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, 
 				if err != nil {
 					return err
 				}
-				ci.kvRev = rev
+				ci.kvRev, ci.saved = rev, st.Status
 				return nil
 			case err != nil:
 				return err
@@ -369,7 +372,10 @@ func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, 
 			if cur.State.HistorySeq > ci.lastSeq {
 				return nil // a newer step already wrote its state
 			}
-			ci.kvRev = cur.Revision
+			ci.kvRev, ci.saved = cur.Revision, cur.State.Status
+		}
+		if err := w.hub.IndexInstance(ctx, st, ci.saved); err != nil {
+			return err
 		}
 		rev, err := w.hub.UpdateInstance(ctx, st, ci.kvRev)
 		if errors.Is(err, jetstream.ErrConflict) {
@@ -379,7 +385,7 @@ func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, 
 		if err != nil {
 			return err
 		}
-		ci.kvRev = rev
+		ci.kvRev, ci.saved = rev, st.Status
 		return nil
 	}
 	return fmt.Errorf("save state of %s: too many concurrent writers", ci.id)
