@@ -49,11 +49,11 @@ type Future struct {
 	id        int32
 	name      string
 	scheduled protocol.Event // the TaskScheduled or TimerCreated event
-	done     bool
-	result   []byte
-	failure  *protocol.Failure
-	err      error
-	canceled bool
+	done      bool
+	result    []byte
+	failure   *protocol.Failure
+	err       error
+	canceled  bool
 }
 
 // Done reports whether the result is in.

@@ -13,8 +13,8 @@ import (
 type cachedInstance struct {
 	id      string
 	rt      *engine.Runtime
-	lastSeq uint64 // history sequence of the last committed record
-	kvRev   uint64 // revision of the instance state last written; 0 = unknown
+	lastSeq uint64                 // history sequence of the last committed record
+	kvRev   uint64                 // revision of the instance state last written; 0 = unknown
 	saved   protocol.RuntimeStatus // status in the state last written
 }
 
