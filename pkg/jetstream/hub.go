@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
@@ -199,6 +200,10 @@ func (h *Hub) historySubject(instanceID string) string {
 }
 
 func (h *Hub) taskSubject(activity string) string { return h.prefix + ".task." + activity }
+
+func (h *Hub) isTimerSubject(subject string) bool {
+	return strings.HasPrefix(subject, h.prefix+".timer.")
+}
 
 func (h *Hub) timerSubject(instanceID, executionID string, taskID int32) string {
 	return h.prefix + ".timer." + instanceID + "." + executionID + "." + strconv.Itoa(int(taskID))

@@ -60,6 +60,23 @@ func DecodeWork(msg jetstream.Msg) (*protocol.WorkItem, error) {
 // copies into the instance's inbox as a TimerFired work item at fireAt.
 // Scheduling the same timer again replaces it.
 func (h *Hub) ScheduleTimer(ctx context.Context, instanceID, executionID string, taskID int32, fireAt time.Time) error {
+	msg, err := h.timerMsg(instanceID, executionID, taskID, fireAt)
+	if err != nil {
+		return err
+	}
+	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("schedule timer %d of %s: %w", taskID, instanceID, err)
+	}
+	return nil
+}
+
+// TimerLead is how long before its due time JetStream releases a timer. The
+// server's scheduler may fire up to ~250 ms late; releasing early and
+// holding the message in the orchestrator worker until the due time makes
+// timers fire on time.
+const TimerLead = 300 * time.Millisecond
+
+func (h *Hub) timerMsg(instanceID, executionID string, taskID int32, fireAt time.Time) (*nats.Msg, error) {
 	item := &protocol.WorkItem{
 		InstanceID:  instanceID,
 		ExecutionID: executionID,
@@ -67,17 +84,14 @@ func (h *Hub) ScheduleTimer(ctx context.Context, instanceID, executionID string,
 	}
 	data, err := protocol.Marshal(item)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msg := nats.NewMsg(h.timerSubject(instanceID, executionID, taskID))
 	msg.Data = data
 	// Written by hand: jetstream.WithScheduleAt truncates to whole seconds.
-	msg.Header.Set("Nats-Schedule", "@at "+fireAt.UTC().Format(time.RFC3339Nano))
+	msg.Header.Set("Nats-Schedule", "@at "+fireAt.Add(-TimerLead).UTC().Format(time.RFC3339Nano))
 	msg.Header.Set("Nats-Schedule-Target", h.inboxSubject(instanceID))
-	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("schedule timer %d of %s: %w", taskID, instanceID, err)
-	}
-	return nil
+	return msg, nil
 }
 
 // CancelTimer removes a pending timer; cancelling a fired or unknown timer

@@ -3,6 +3,7 @@ package worker
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"github.com/endurehq/endure/internal/engine"
 	"github.com/endurehq/endure/pkg/protocol"
@@ -11,11 +12,13 @@ import (
 // cachedInstance is an instance held in memory between steps: its runtime,
 // parked where the code waits, and what it last committed.
 type cachedInstance struct {
-	id      string
-	rt      *engine.Runtime
-	lastSeq uint64                 // history sequence of the last committed record
-	kvRev   uint64                 // revision of the instance state last written; 0 = unknown
-	saved   protocol.RuntimeStatus // status in the state last written
+	id          string
+	rt          *engine.Runtime
+	lastSeq     uint64                 // history sequence of the last committed record
+	kvRev       uint64                 // revision of the instance state last written; 0 = unknown
+	saved       protocol.RuntimeStatus // status in the state last written
+	savedCustom []byte                 // custom status in the state last written
+	savedAt     time.Time              // UpdatedAt of the state last written
 }
 
 // instanceCache keeps up to size instances, least recently used first out.

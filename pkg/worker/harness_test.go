@@ -19,7 +19,7 @@ import (
 
 // env is a hub on a real embedded nats-server with in-process workers.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	hub    *jetstream.Hub
 	client *client.Client
@@ -29,7 +29,7 @@ type env struct {
 	cancel []context.CancelFunc
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv := testnats.Server(t)
 	nc := testnats.Connect(t, srv)

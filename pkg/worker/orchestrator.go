@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -121,7 +122,7 @@ func (w *OrchestratorWorker) Run(ctx context.Context) error {
 	return nil
 }
 
-// receive queues a message for its instance and starts a drain if none runs.
+// receive decodes a message and queues it for its instance.
 func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 	item, err := jetstream.DecodeWork(msg)
 	if err != nil {
@@ -129,6 +130,27 @@ func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 		_ = msg.Term()
 		return
 	}
+	if ev := item.Event; ev.Type == protocol.EventTimerFired {
+		// JetStream releases timers jetstream.TimerLead early; hold each one
+		// here until it is due, so that it fires on time and never early.
+		switch d := time.Until(ev.FireAt); {
+		case d > 5*time.Second: // clocks disagree; ask again closer to the time
+			_ = msg.NakWithDelay(d - time.Second)
+			return
+		case d > 0:
+			w.wg.Add(1)
+			time.AfterFunc(d, func() {
+				defer w.wg.Done()
+				w.enqueue(ctx, msg, item)
+			})
+			return
+		}
+	}
+	w.enqueue(ctx, msg, item)
+}
+
+// enqueue queues a message for its instance and starts a drain if none runs.
+func (w *OrchestratorWorker) enqueue(ctx context.Context, msg njs.Msg, item *protocol.WorkItem) {
 	w.mu.Lock()
 	q := w.queues[item.InstanceID]
 	if q == nil {
@@ -257,10 +279,7 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 		*ci = *fresh
 		return nil
 	}
-	if err := w.applyEffects(ctx, ci, rec); err != nil {
-		return err
-	}
-	return w.saveState(ctx, ci, rec.Time)
+	return w.finish(ctx, ci, rec, false)
 }
 
 func hasEvent(rec *protocol.HistoryRecord, t protocol.EventType) bool {
@@ -288,53 +307,23 @@ func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstan
 	if len(hist.Records) == 0 {
 		return ci, nil
 	}
-	last := &hist.Records[len(hist.Records)-1]
-	if err := w.applyEffects(ctx, ci, last); err != nil {
-		rt.Close()
-		return nil, err
-	}
-	if err := w.saveState(ctx, ci, last.Time); err != nil {
+	if err := w.finish(ctx, ci, &hist.Records[len(hist.Records)-1], true); err != nil {
 		rt.Close()
 		return nil, err
 	}
 	return ci, nil
 }
 
-// applyEffects publishes what a committed record asks for: activity tasks,
-// timers, timer cancellations. Every effect is idempotent.
-func (w *OrchestratorWorker) applyEffects(ctx context.Context, ci *cachedInstance, rec *protocol.HistoryRecord) error {
-	var tasks []*protocol.ActivityTask
-	exec := ci.rt.ExecutionID()
-	events := rec.Events
-	if hasEvent(rec, protocol.EventExecutionRewound) {
-		events = ci.rt.PendingWork()
-	}
-	for _, ev := range events {
-		switch ev.Type {
-		case protocol.EventTaskScheduled:
-			tasks = append(tasks, &protocol.ActivityTask{
-				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input,
-				Generation: ci.rt.Generation(),
-			})
-		case protocol.EventTimerCreated:
-			if err := w.hub.ScheduleTimer(ctx, ci.id, exec, ev.TaskID, ev.FireAt); err != nil {
-				return err
-			}
-		case protocol.EventTimerCanceled:
-			if err := w.hub.CancelTimer(ctx, ci.id, exec, ev.TaskID); err != nil {
-				return err
-			}
-		}
-	}
-	if len(tasks) > 0 {
-		return w.hub.SendTasks(ctx, tasks)
-	}
-	return nil
-}
+// stateRefresh is how stale lastUpdatedTime may get while an instance makes
+// progress without changing its status: steps that change nothing visible
+// skip the state write unless the last one is older than this.
+const stateRefresh = time.Second
 
-// saveState writes the instance's status summary. It never overwrites a
-// state written for a later history record.
-func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, at time.Time) error {
+// finish performs what a committed record asks for: activity tasks, timers,
+// timer cancellations, the listing index and the instance's state, all sent
+// at once. Every write is idempotent. cold means the instance was just
+// rebuilt, so nothing is known about what was written before.
+func (w *OrchestratorWorker) finish(ctx context.Context, ci *cachedInstance, rec *protocol.HistoryRecord, cold bool) error {
 	rt := ci.rt
 	st := &protocol.InstanceState{
 		InstanceID:   ci.id,
@@ -346,49 +335,90 @@ func (w *OrchestratorWorker) saveState(ctx context.Context, ci *cachedInstance, 
 		CustomStatus: rt.CustomStatus(),
 		Failure:      rt.Failure(),
 		CreatedAt:    rt.CreatedAt(),
-		UpdatedAt:    at,
+		UpdatedAt:    rec.Time,
 		HistorySeq:   ci.lastSeq,
 	}
-	for attempt := 0; attempt < 5; attempt++ {
-		if ci.kvRev == 0 {
-			cur, err := w.hub.GetInstance(ctx, ci.id)
-			switch {
-			case errors.Is(err, jetstream.ErrInstanceNotFound):
-				if err := w.hub.IndexInstance(ctx, st, ""); err != nil {
+	writeState := cold || st.Status != ci.saved || !bytes.Equal(st.CustomStatus, ci.savedCustom) ||
+		st.Status.Terminal() || rec.Time.Sub(ci.savedAt) >= stateRefresh
+	for attempt := 0; ; attempt++ {
+		eff := w.hub.NewEffects()
+		w.addWork(eff, ci, rec)
+		if writeState {
+			if ci.kvRev == 0 {
+				done, err := w.readState(ctx, ci, st)
+				if err != nil || done {
 					return err
 				}
-				rev, err := w.hub.CreateInstance(ctx, st)
-				if errors.Is(err, jetstream.ErrInstanceExists) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				ci.kvRev, ci.saved = rev, st.Status
-				return nil
-			case err != nil:
-				return err
 			}
-			if cur.State.HistorySeq > ci.lastSeq {
-				return nil // a newer step already wrote its state
+			if cold || st.Status != ci.saved {
+				eff.Index(st, ci.saved)
 			}
-			ci.kvRev, ci.saved = cur.Revision, cur.State.Status
+			eff.UpdateState(st, ci.kvRev)
 		}
-		if err := w.hub.IndexInstance(ctx, st, ci.saved); err != nil {
-			return err
-		}
-		rev, err := w.hub.UpdateInstance(ctx, st, ci.kvRev)
-		if errors.Is(err, jetstream.ErrConflict) {
-			ci.kvRev = 0
+		rev, err := eff.Send(ctx)
+		if errors.Is(err, jetstream.ErrConflict) && attempt < 5 {
+			ci.kvRev = 0 // someone else wrote the state: read it and try again
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		ci.kvRev, ci.saved = rev, st.Status
+		if writeState {
+			ci.kvRev, ci.saved, ci.savedCustom, ci.savedAt = rev, st.Status, st.CustomStatus, rec.Time
+		}
 		return nil
 	}
-	return fmt.Errorf("save state of %s: too many concurrent writers", ci.id)
+}
+
+// addWork adds the tasks, timers and cancellations of a record to eff. A
+// rewind record stands for all the work still pending after the rewind.
+func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance, rec *protocol.HistoryRecord) {
+	exec := ci.rt.ExecutionID()
+	events := rec.Events
+	if hasEvent(rec, protocol.EventExecutionRewound) {
+		events = ci.rt.PendingWork()
+	}
+	for _, ev := range events {
+		switch ev.Type {
+		case protocol.EventTaskScheduled:
+			eff.SendTask(&protocol.ActivityTask{
+				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input,
+				Generation: ci.rt.Generation(),
+			})
+		case protocol.EventTimerCreated:
+			eff.ScheduleTimer(ci.id, exec, ev.TaskID, ev.FireAt)
+		case protocol.EventTimerCanceled:
+			eff.CancelTimer(ci.id, exec, ev.TaskID)
+		}
+	}
+}
+
+// readState learns the revision and status of the stored state. It reports
+// done when there is nothing left to write: the state was created here, or a
+// later step already wrote a newer one.
+func (w *OrchestratorWorker) readState(ctx context.Context, ci *cachedInstance, st *protocol.InstanceState) (done bool, err error) {
+	cur, err := w.hub.GetInstance(ctx, ci.id)
+	if errors.Is(err, jetstream.ErrInstanceNotFound) {
+		// The client creates the state before sending the start, so this is
+		// an instance whose state was lost; write it afresh.
+		if err := w.hub.IndexInstance(ctx, st, ""); err != nil {
+			return false, err
+		}
+		rev, err := w.hub.CreateInstance(ctx, st)
+		if err != nil {
+			return false, err
+		}
+		ci.kvRev, ci.saved, ci.savedCustom, ci.savedAt = rev, st.Status, st.CustomStatus, st.UpdatedAt
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if cur.State.HistorySeq > ci.lastSeq {
+		return true, nil
+	}
+	ci.kvRev, ci.saved = cur.Revision, cur.State.Status
+	return false, nil
 }
 
 // reused reports whether the batch starts a new execution under the ID of
