@@ -17,6 +17,9 @@
 //   - KV bucket ENDURE_H_INSTANCES: instance ID -> status summary.
 //   - KV bucket ENDURE_H_REGISTRY: which orchestrators and activities the hub's
 //     workers host, and the hub's settings.
+//   - KV bucket ENDURE_H_WORKERS: the live orchestrator workers, each key
+//     refreshed by its worker's heartbeat and expiring WorkerTTL after it
+//     stops.
 //
 // Open provisions all of it idempotently, so any process may start first.
 // The package never runs user code and never decides workflow semantics.

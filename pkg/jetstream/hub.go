@@ -28,7 +28,8 @@ type Config struct {
 	// MemoryStorage keeps everything in memory: fast, not durable. For tests
 	// and benchmarks only.
 	MemoryStorage bool
-	// Partitions is how many inbox partitions a new hub gets (default 4).
+	// Partitions is how many inbox partitions a new hub gets (default 16).
+	// Orchestrator workers share the partitions out among themselves.
 	// An existing hub keeps the number it was created with.
 	Partitions int
 	// ActivityLease is how long an activity worker may hold a task without a
@@ -54,6 +55,7 @@ type Hub struct {
 	index     jetstream.Stream
 	instances jetstream.KeyValue
 	registry  jetstream.KeyValue
+	workers   jetstream.KeyValue
 	log       *slog.Logger
 }
 
@@ -73,7 +75,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 		cfg.Replicas = 1
 	}
 	if cfg.Partitions <= 0 {
-		cfg.Partitions = 4
+		cfg.Partitions = 16
 	}
 	if cfg.ActivityLease <= 0 {
 		cfg.ActivityLease = 30 * time.Second
@@ -136,6 +138,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 	}{
 		{&h.instances, jetstream.KeyValueConfig{Bucket: base + "_INSTANCES", History: 1}},
 		{&h.registry, jetstream.KeyValueConfig{Bucket: base + "_REGISTRY", History: 1}},
+		{&h.workers, jetstream.KeyValueConfig{Bucket: base + "_WORKERS", History: 1, TTL: WorkerTTL}},
 	}
 	for _, k := range kvs {
 		k.cfg.Storage, k.cfg.Replicas = storage, cfg.Replicas

@@ -36,7 +36,7 @@ func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consu
 		Durable:       name,
 		FilterSubject: h.prefix + ".inbox." + strconv.Itoa(partition) + ".>",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       15 * time.Second,
 		MaxAckPending: 10000,
 		Replicas:      h.cfg.Replicas,
 		MemoryStorage: h.cfg.MemoryStorage,

@@ -318,3 +318,29 @@ func TestTwoOrchestratorWorkersShareInstances(t *testing.T) {
 		}
 	}
 }
+
+func TestInstancesMoveToRemainingWorkerWhenOneStops(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	stopA := e.startOrchestrators(worker.OrchestratorConfig{})
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	ids := make([]string, 40)
+	for i := range ids {
+		id, err := e.client.Start(ctx, "WaitEvent")
+		must(t, err)
+		ids[i] = id
+	}
+	for _, id := range ids {
+		e.waitStatus(id, "Running")
+	}
+	stopA()
+	for i, id := range ids {
+		must(t, e.client.RaiseEvent(ctx, id, "go", json.RawMessage(fmt.Sprintf(`"%d"`, i))))
+	}
+	for i, id := range ids {
+		if st := e.wait(id); string(st.Output) != fmt.Sprintf(`"%d"`, i) {
+			t.Fatalf("%s: %s %s", id, st.RuntimeStatus, st.Output)
+		}
+	}
+}

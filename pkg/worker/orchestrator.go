@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 	"github.com/endurehq/endure/pkg/jetstream"
 	"github.com/endurehq/endure/pkg/protocol"
 	"github.com/endurehq/endure/workflow"
+	"github.com/google/uuid"
 	njs "github.com/nats-io/nats.go/jetstream"
 )
 
@@ -50,6 +51,7 @@ type OrchestratorWorker struct {
 	queues map[string]*instanceQueue
 	wg     sync.WaitGroup
 	ready  chan struct{}
+	id     string // this worker's name among the hub's live workers
 }
 
 // instanceQueue holds the messages of one instance waiting for its next step.
@@ -83,6 +85,7 @@ func NewOrchestratorWorker(hub *jetstream.Hub, reg *workflow.Registry, cfg Orche
 		sem:    make(chan struct{}, cfg.Concurrency),
 		queues: map[string]*instanceQueue{},
 		ready:  make(chan struct{}),
+		id:     strings.ReplaceAll(uuid.NewString(), "-", ""),
 	}
 }
 
@@ -96,30 +99,14 @@ func (w *OrchestratorWorker) Run(ctx context.Context) error {
 	if err := w.hub.RegisterOrchestrators(ctx, w.reg.Names()); err != nil {
 		return err
 	}
-	var consumers []njs.ConsumeContext
 	defer func() {
-		for _, cc := range consumers {
-			cc.Stop()
-			<-cc.Closed()
-		}
 		w.wg.Wait()
 		w.cache.closeAll()
 	}()
-	for p := 0; p < w.hub.Partitions(); p++ {
-		c, err := w.hub.InboxConsumer(ctx, p)
-		if err != nil {
-			return err
-		}
-		cc, err := c.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(256))
-		if err != nil {
-			return fmt.Errorf("consume inbox partition %d: %w", p, err)
-		}
-		consumers = append(consumers, cc)
-	}
-	close(w.ready)
-	w.log.Info("orchestrator worker running", "orchestrators", w.reg.Names(), "partitions", w.hub.Partitions())
-	<-ctx.Done()
-	return nil
+	return w.servePartitions(ctx, func() {
+		close(w.ready)
+		w.log.Info("orchestrator worker running", "worker", w.id, "orchestrators", w.reg.Names(), "partitions", w.hub.Partitions())
+	})
 }
 
 // receive decodes a message and queues it for its instance.

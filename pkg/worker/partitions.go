@@ -1,0 +1,107 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+	"strconv"
+	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// heartbeatEvery is how often an orchestrator worker renews its liveness
+// and recomputes which partitions it serves.
+const heartbeatEvery = time.Second
+
+// owner returns which of the live workers serves partition p: the one whose
+// hash with p is highest (rendezvous hashing). Every worker computes the
+// same answer from the same live set, and a worker joining or leaving moves
+// only the partitions it gains or loses.
+func owner(live []string, p int) string {
+	best, bestScore := "", uint64(0)
+	for _, id := range live {
+		sum := sha256.Sum256([]byte(id + "/" + strconv.Itoa(p)))
+		if s := binary.BigEndian.Uint64(sum[:8]); best == "" || s > bestScore {
+			best, bestScore = id, s
+		}
+	}
+	return best
+}
+
+// servePartitions keeps the worker consuming exactly the partitions it owns
+// until ctx ends. The first assignment is made before it returns ready.
+func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) error {
+	consuming := map[int]njs.ConsumeContext{}
+	defer func() {
+		for _, cc := range consuming {
+			cc.Stop()
+			<-cc.Closed()
+		}
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = w.hub.Leave(lctx, w.id)
+	}()
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	first := true
+	for {
+		if err := w.rebalance(ctx, consuming); err != nil {
+			if first {
+				return err
+			}
+			if ctx.Err() == nil {
+				w.log.Warn("cannot refresh partition ownership", "err", err)
+			}
+		}
+		if first {
+			first = false
+			ready()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// rebalance renews the heartbeat, then starts and stops partition consumers
+// to match the current owners.
+func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext) error {
+	if err := w.hub.Heartbeat(ctx, w.id); err != nil {
+		return err
+	}
+	live, err := w.hub.LiveWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(live, w.id) {
+		live = append(live, w.id)
+	}
+	for p := 0; p < w.hub.Partitions(); p++ {
+		mine := owner(live, p) == w.id
+		cc, running := consuming[p]
+		switch {
+		case mine && !running:
+			c, err := w.hub.InboxConsumer(ctx, p)
+			if err != nil {
+				return err
+			}
+			cc, err := c.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(256))
+			if err != nil {
+				return err
+			}
+			consuming[p] = cc
+			w.log.Debug("serving partition", "partition", p)
+		case !mine && running:
+			// Hand the partition over: messages already delivered here are
+			// finished here; the rest go to the new owner.
+			cc.Drain()
+			delete(consuming, p)
+			w.log.Debug("handed partition over", "partition", p)
+		}
+	}
+	return nil
+}
