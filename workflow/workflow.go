@@ -141,6 +141,28 @@ func WaitForExternalEvent[T any](ctx *Context, name string) Task[T] {
 	return Task[T]{ctx: ctx, f: ctx.rt.WaitForEvent(name)}
 }
 
+// ErrTimeout is returned by WaitForExternalEventWithTimeout when no event
+// arrived in time.
+var ErrTimeout = errors.New("timed out")
+
+// WaitForExternalEventWithTimeout waits for the next event with the given
+// name for at most timeout (a durable timer). It returns ErrTimeout if none
+// arrived; a later event of that name then waits for a later wait.
+func WaitForExternalEventWithTimeout[T any](ctx *Context, name string, timeout time.Duration) (T, error) {
+	ev := WaitForExternalEvent[T](ctx, name)
+	if ev.Done() {
+		return ev.Await()
+	}
+	timer := CreateTimer(ctx, timeout)
+	if Any(ctx, ev, timer) == 0 {
+		timer.Cancel()
+		return ev.Await()
+	}
+	ctx.rt.CancelEventWait(ev.f)
+	var zero T
+	return zero, ErrTimeout
+}
+
 // Timer is a pending durable timer.
 type Timer struct {
 	ctx *Context

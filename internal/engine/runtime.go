@@ -592,6 +592,22 @@ func (r *Runtime) WaitForEvent(name string) *Future {
 	return f
 }
 
+// CancelEventWait withdraws a wait for an external event that has not been
+// answered, so that the next event of that name goes to a later wait.
+func (r *Runtime) CancelEventWait(f *Future) {
+	if f.kind != kindEvent || f.done {
+		return
+	}
+	q := r.waiters[f.name]
+	for i, w := range q {
+		if w == f {
+			r.waiters[f.name] = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	f.done, f.canceled, f.err = true, true, ErrCanceled
+}
+
 // Wait parks the code until ready reports true. ready must only look at
 // futures of this runtime.
 func (r *Runtime) Wait(ready func() bool) { r.co.wait(ready) }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -179,7 +180,12 @@ func invoke(ctx context.Context, fn activity.Func, input []byte) (result []byte,
 		err = protocol.CheckPayload("activity result", out)
 	}
 	if err != nil {
-		return nil, &protocol.Failure{Type: fmt.Sprintf("%T", err), Message: err.Error()}
+		typ := fmt.Sprintf("%T", err)
+		var nr *activity.NonRetryableError
+		if errors.As(err, &nr) {
+			typ = activity.NonRetryableErrorType
+		}
+		return nil, &protocol.Failure{Type: typ, Message: err.Error()}
 	}
 	return out, nil
 }

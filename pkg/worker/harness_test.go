@@ -121,3 +121,18 @@ func (e *env) waitStatus(id string, want string) {
 		return nil
 	})
 }
+
+// waitCustomStatus polls until the instance shows the custom status.
+func waitCustomStatus(t testing.TB, e *env, id, want string) {
+	t.Helper()
+	testnats.Eventually(t, 10*time.Second, func() error {
+		st, err := e.client.Status(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		if string(st.CustomStatus) != want {
+			return errors.New("custom status is " + string(st.CustomStatus))
+		}
+		return nil
+	})
+}
