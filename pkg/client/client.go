@@ -112,7 +112,10 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 		InstanceID: o.id, Name: name, ExecutionID: exec, Status: protocol.StatusPending,
 		Input: o.input, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := c.claim(ctx, st); err != nil {
+	if err := c.hub.ClaimInstance(ctx, st); err != nil {
+		if errors.Is(err, jetstream.ErrInstanceExists) {
+			return "", fmt.Errorf("%w: %v", ErrInstanceExists, err)
+		}
 		return "", err
 	}
 	item := &protocol.WorkItem{InstanceID: o.id, ExecutionID: exec, Event: protocol.Event{
@@ -122,35 +125,6 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 		return "", err
 	}
 	return o.id, nil
-}
-
-// claim stores the new instance's state, replacing a finished instance of
-// the same ID, and indexes it.
-func (c *Client) claim(ctx context.Context, st *protocol.InstanceState) error {
-	_, err := c.hub.CreateInstance(ctx, st)
-	if err == nil {
-		return c.hub.IndexInstance(ctx, st, "")
-	}
-	if !errors.Is(err, jetstream.ErrInstanceExists) {
-		return err
-	}
-	cur, err := c.hub.GetInstance(ctx, st.InstanceID)
-	if err != nil {
-		return err
-	}
-	if !cur.State.Status.Terminal() {
-		return fmt.Errorf("%w: %s is %s", ErrInstanceExists, st.InstanceID, cur.State.Status)
-	}
-	if err := c.hub.PurgeHistory(ctx, st.InstanceID); err != nil {
-		return err
-	}
-	if _, err := c.hub.UpdateInstance(ctx, st, cur.Revision); err != nil {
-		if errors.Is(err, jetstream.ErrConflict) {
-			return fmt.Errorf("%w: %s was started concurrently", ErrInstanceExists, st.InstanceID)
-		}
-		return err
-	}
-	return c.hub.IndexInstance(ctx, st, cur.State.Status)
 }
 
 func (c *Client) checkOrchestrator(ctx context.Context, name string) error {
@@ -220,11 +194,12 @@ func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json
 	if err := protocol.CheckPayload("event data", data); err != nil {
 		return err
 	}
-	exec, err := c.running(ctx, id)
-	if err != nil {
+	if _, err := c.running(ctx, id); err != nil {
 		return err
 	}
-	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
+	// No execution ID: an event goes to whichever execution is current when
+	// it arrives, also across continue-as-new.
+	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, Event: protocol.Event{
 		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: eventName, Input: data,
 	}}, "")
 }
