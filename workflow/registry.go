@@ -44,7 +44,7 @@ func Register[In, Out any](r *Registry, name string, fn func(ctx *Context, input
 		}
 		out, err := fn(&Context{rt: rt, logger: r.logger}, in)
 		if err != nil {
-			return nil, err
+			return nil, err // a *engine.ContinueAsNew among them
 		}
 		b, err := json.Marshal(out)
 		if err != nil {

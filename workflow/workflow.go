@@ -86,11 +86,7 @@ func (t Task[T]) Await() (T, error) {
 	t.ctx.rt.Wait(t.f.Done)
 	data, err := t.f.Result()
 	if err != nil {
-		var f *protocol.Failure
-		if errors.As(err, &f) {
-			return v, &ActivityError{Name: t.f.Name(), Type: f.Type, Message: f.Message, Stack: f.Stack}
-		}
-		return v, err
+		return v, asTaskError(t.f, err)
 	}
 	if len(data) == 0 {
 		return v, nil
@@ -229,11 +225,7 @@ func All(ctx *Context, tasks ...Awaitable) error {
 	})
 	for _, t := range tasks {
 		if _, err := t.future().Result(); err != nil {
-			var f *protocol.Failure
-			if errors.As(err, &f) {
-				return &ActivityError{Name: t.future().Name(), Type: f.Type, Message: f.Message, Stack: f.Stack}
-			}
-			return err
+			return asTaskError(t.future(), err)
 		}
 	}
 	return nil

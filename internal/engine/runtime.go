@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -41,6 +42,7 @@ const (
 	kindActivity futureKind = iota + 1
 	kindTimer
 	kindEvent
+	kindSub
 )
 
 // Future is the pending result of an activity call, timer or external event.
@@ -54,7 +56,12 @@ type Future struct {
 	failure   *protocol.Failure
 	err       error
 	canceled  bool
+	target    string // child instance ID of a sub-orchestration
 }
+
+// SubInstanceID returns the child instance ID of a sub-orchestration
+// future, or "".
+func (f *Future) SubInstanceID() string { return f.target }
 
 // Done reports whether the result is in.
 func (f *Future) Done() bool { return f.done }
@@ -86,6 +93,7 @@ type Runtime struct {
 	lookup     Lookup
 
 	started      bool
+	parent       *protocol.ParentRef
 	name         string
 	executionID  string
 	input        []byte
@@ -100,10 +108,11 @@ type Runtime struct {
 	waiters  map[string][]*Future
 	buffered map[string][][]byte
 
-	suspended bool
-	held      []protocol.Event // inputs received while suspended, in order
-	heldIDs   map[int32]bool   // task IDs whose result is held
-	rewinds   int32
+	keepEvents bool // continued as new with KeepUnprocessedEvents
+	suspended  bool
+	held       []protocol.Event // inputs received while suspended, in order
+	heldIDs    map[int32]bool   // task IDs whose result is held
+	rewinds    int32
 
 	expected        map[int32]protocol.Event // actions in history not yet taken again by the code
 	expectedCancels map[int32]bool
@@ -145,8 +154,11 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 				r.expected[ev.TaskID] = ev
 			case protocol.EventTimerCanceled:
 				r.expectedCancels[ev.TaskID] = true
-			case protocol.EventExecutionCompleted, protocol.EventExecutionFailed, protocol.EventExecutionTerminated:
+			case protocol.EventExecutionCompleted, protocol.EventExecutionFailed, protocol.EventExecutionTerminated,
+				protocol.EventExecutionContinuedAsNew:
 				terminal = true
+			case protocol.EventSubOrchestrationCreated, protocol.EventEventSent:
+				r.expected[ev.TaskID] = ev
 			}
 		}
 	}
@@ -159,7 +171,7 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 	for _, rec := range records {
 		r.now = rec.Time
 		for _, ev := range rec.Events {
-			if !isInput(ev.Type) || r.status.Terminal() {
+			if !isInput(ev.Type) || r.done() {
 				continue
 			}
 			if _, err := r.apply(ev); err != nil {
@@ -167,7 +179,7 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 			}
 		}
 	}
-	if !r.status.Terminal() && len(r.expected) > 0 {
+	if !r.done() && len(r.expected) > 0 {
 		ids := make([]int, 0, len(r.expected))
 		for id := range r.expected {
 			ids = append(ids, int(id))
@@ -190,7 +202,7 @@ func (r *Runtime) restoreFinished(records []protocol.HistoryRecord) {
 		for _, ev := range rec.Events {
 			switch ev.Type {
 			case protocol.EventExecutionStarted:
-				r.started = true
+				r.started, r.parent = true, ev.Parent
 				r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
 			case protocol.EventExecutionCompleted:
 				r.status, r.output = protocol.StatusCompleted, ev.Result
@@ -198,6 +210,8 @@ func (r *Runtime) restoreFinished(records []protocol.HistoryRecord) {
 				r.status, r.failure = protocol.StatusFailed, ev.Failure
 			case protocol.EventExecutionTerminated:
 				r.status, r.output = protocol.StatusTerminated, ev.Result
+			case protocol.EventExecutionContinuedAsNew:
+				r.status = protocol.StatusContinuedAsNew
 			}
 		}
 	}
@@ -214,7 +228,14 @@ func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.Histor
 	r.now = now
 	var accepted []protocol.Event
 	for _, ev := range inputs {
-		if r.status.Terminal() && (ev.Type != protocol.EventExecutionRewound || r.status != protocol.StatusFailed) {
+		if ev.Type == protocol.EventEventRaised && r.carrying() {
+			// Arrived with the step that continued as new: it belongs to the
+			// next execution.
+			can := &r.out[len(r.out)-1]
+			can.Carried = append(can.Carried, protocol.Event{Type: ev.Type, Time: ev.Time, Name: ev.Name, Input: ev.Input})
+			continue
+		}
+		if r.done() && (ev.Type != protocol.EventExecutionRewound || r.status != protocol.StatusFailed) {
 			continue
 		}
 		ok, err := r.apply(ev)
@@ -244,10 +265,17 @@ func isInput(t protocol.EventType) bool {
 	switch t {
 	case protocol.EventExecutionStarted, protocol.EventTaskCompleted, protocol.EventTaskFailed,
 		protocol.EventTimerFired, protocol.EventEventRaised, protocol.EventExecutionTerminated,
-		protocol.EventExecutionSuspended, protocol.EventExecutionResumed, protocol.EventExecutionRewound:
+		protocol.EventExecutionSuspended, protocol.EventExecutionResumed, protocol.EventExecutionRewound,
+		protocol.EventSubOrchestrationCompleted, protocol.EventSubOrchestrationFailed:
 		return true
 	}
 	return false
+}
+
+// done reports whether the execution has ended: finished, or continued as a
+// new execution.
+func (r *Runtime) done() bool {
+	return r.status.Terminal() || r.status == protocol.StatusContinuedAsNew
 }
 
 // setAsideRewound prepares a history for replay after rewinds: from every
@@ -311,16 +339,20 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("%w: %q", ErrUnknownOrchestrator, ev.Name)
 		}
-		r.started = true
+		r.started, r.parent = true, ev.Parent
 		r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
 		r.status = protocol.StatusRunning
+		for _, c := range ev.Carried {
+			r.buffered[c.Name] = append(r.buffered[c.Name], c.Input)
+		}
 		r.co = startCoroutine(func() {
 			out, err := fn(r)
 			r.finish(out, err)
 		}, r.crashed)
 		r.co.run()
 		return true, nil
-	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired, protocol.EventEventRaised:
+	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired, protocol.EventEventRaised,
+		protocol.EventSubOrchestrationCompleted, protocol.EventSubOrchestrationFailed:
 		if !r.accepts(ev) {
 			return false, nil
 		}
@@ -388,8 +420,11 @@ func (r *Runtime) accepts(ev protocol.Event) bool {
 		return true
 	}
 	want := kindActivity
-	if ev.Type == protocol.EventTimerFired {
+	switch ev.Type {
+	case protocol.EventTimerFired:
 		want = kindTimer
+	case protocol.EventSubOrchestrationCompleted, protocol.EventSubOrchestrationFailed:
+		want = kindSub
 	}
 	f, ok := r.pending[ev.TaskID]
 	return ok && f.kind == want && !r.heldIDs[ev.TaskID]
@@ -422,6 +457,11 @@ func (r *Runtime) finish(out []byte, err error) {
 		})
 		return
 	}
+	var can *ContinueAsNew
+	if errors.As(err, &can) {
+		r.continueAsNew(can)
+		return
+	}
 	if err == nil {
 		err = protocol.CheckPayload("orchestrator output", out)
 	}
@@ -432,6 +472,51 @@ func (r *Runtime) finish(out []byte, err error) {
 	r.status, r.output = protocol.StatusCompleted, out
 	r.out = append(r.out, protocol.Event{Type: protocol.EventExecutionCompleted, Time: r.now, Result: out})
 	r.cancelPendingTimers()
+}
+
+// ContinueAsNew, returned as the orchestrator's error, ends the execution
+// and starts a new one of the same instance with Input. With KeepEvents,
+// external events that arrived but were not yet waited for carry over.
+type ContinueAsNew struct {
+	Input      []byte
+	KeepEvents bool
+}
+
+// Error implements error.
+func (c *ContinueAsNew) Error() string { return "continue as new" }
+
+func (r *Runtime) continueAsNew(c *ContinueAsNew) {
+	if err := protocol.CheckPayload("continue-as-new input", c.Input); err != nil {
+		r.fail(toFailure(err))
+		return
+	}
+	ev := protocol.Event{
+		Type: protocol.EventExecutionContinuedAsNew, Time: r.now, Input: c.Input,
+		ExecutionID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(r.executionID+"/continue")).String(),
+	}
+	if c.KeepEvents {
+		names := make([]string, 0, len(r.buffered))
+		for n := range r.buffered {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			for _, data := range r.buffered[n] {
+				ev.Carried = append(ev.Carried, protocol.Event{Type: protocol.EventEventRaised, Time: r.now, Name: n, Input: data})
+			}
+		}
+	}
+	r.status = protocol.StatusContinuedAsNew
+	r.cancelPendingTimers()
+	r.out = append(r.out, ev)
+	r.keepEvents = c.KeepEvents
+}
+
+// carrying reports whether this step continued as new keeping events, so
+// that events still arriving in it are carried over.
+func (r *Runtime) carrying() bool {
+	return r.status == protocol.StatusContinuedAsNew && r.keepEvents && len(r.out) > 0 &&
+		r.out[len(r.out)-1].Type == protocol.EventExecutionContinuedAsNew
 }
 
 // crashed records a panic in orchestrator code (or a non-determinism unwind).
@@ -485,6 +570,10 @@ func describe(ev protocol.Event) string {
 		return fmt.Sprintf("CallActivity(%q) as action #%d", ev.Name, ev.TaskID)
 	case protocol.EventTimerCreated:
 		return fmt.Sprintf("CreateTimer as action #%d", ev.TaskID)
+	case protocol.EventSubOrchestrationCreated:
+		return fmt.Sprintf("CallSubOrchestrator(%q) as action #%d", ev.Name, ev.TaskID)
+	case protocol.EventEventSent:
+		return fmt.Sprintf("SendEvent(%q) as action #%d", ev.Name, ev.TaskID)
 	}
 	return fmt.Sprintf("%s as action #%d", ev.Type, ev.TaskID)
 }
@@ -592,6 +681,58 @@ func (r *Runtime) WaitForEvent(name string) *Future {
 	return f
 }
 
+// CallSubOrchestrator starts orchestrator name as a child instance with ID
+// id (empty: derived from this instance and the call) and returns a future
+// for its output. With detached the child runs on its own: the future is
+// done at once with the child's ID as a JSON string.
+func (r *Runtime) CallSubOrchestrator(name, id string, input []byte, detached bool) *Future {
+	f := &Future{kind: kindSub, name: name}
+	if err := protocol.ValidateName(name); err != nil {
+		f.done, f.err = true, err
+		return f
+	}
+	f.id = r.nextID
+	r.nextID++
+	if id == "" {
+		x := r.executionID
+		if len(x) > 8 {
+			x = x[:8]
+		}
+		id = r.instanceID + "_" + x + "_" + strconv.Itoa(int(f.id))
+	}
+	if err := protocol.ValidateInstanceID(id); err != nil {
+		f.done, f.err = true, err
+		return f
+	}
+	f.target = id
+	f.scheduled = protocol.Event{
+		Type: protocol.EventSubOrchestrationCreated, TaskID: f.id, Name: name, Target: id, Input: input, Detached: detached,
+		ExecutionID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(r.executionID+"/"+strconv.Itoa(int(f.id)))).String(),
+	}
+	r.take(f.scheduled)
+	if detached {
+		b, _ := json.Marshal(id)
+		f.resolve(b, nil)
+		return f
+	}
+	r.pending[f.id] = f
+	return f
+}
+
+// SendEvent sends an external event to another instance.
+func (r *Runtime) SendEvent(target, name string, data []byte) error {
+	if err := protocol.ValidateInstanceID(target); err != nil {
+		return err
+	}
+	if err := protocol.ValidateEventName(name); err != nil {
+		return err
+	}
+	id := r.nextID
+	r.nextID++
+	r.take(protocol.Event{Type: protocol.EventEventSent, TaskID: id, Name: name, Target: target, Input: data})
+	return nil
+}
+
 // CancelEventWait withdraws a wait for an external event that has not been
 // answered, so that the next event of that name goes to a later wait.
 func (r *Runtime) CancelEventWait(f *Future) {
@@ -643,6 +784,10 @@ func (r *Runtime) PendingWork() []protocol.Event {
 	}
 	return out
 }
+
+// Parent returns the call that started this instance as a
+// sub-orchestration, or nil.
+func (r *Runtime) Parent() *protocol.ParentRef { return r.parent }
 
 // Generation counts the rewinds of the instance; activity tasks carry it.
 func (r *Runtime) Generation() int32 { return r.rewinds }

@@ -152,3 +152,18 @@ func isWrongLastSequence(err error) bool {
 		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
+
+// SendWork queues a work item for an instance's inbox; a non-empty msgID
+// makes it idempotent within the duplicate window.
+func (e *Effects) SendWork(item *protocol.WorkItem, msgID string) {
+	data, err := protocol.Marshal(item)
+	if err != nil {
+		e.err = err
+		return
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	e.publish("send "+item.Event.Type.String()+" to "+item.InstanceID, &nats.Msg{Subject: e.h.inboxSubject(item.InstanceID), Data: data}, opts...)
+}

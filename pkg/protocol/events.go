@@ -40,6 +40,19 @@ const (
 	// EventExecutionRewound records a rewind request on a failed instance:
 	// the failures before it are set aside and the failed work runs again.
 	EventExecutionRewound
+	// EventSubOrchestrationCreated records a call of another orchestrator
+	// (TaskID, Name, Target = child instance ID, ExecutionID = the child's
+	// execution, Input; Detached for fire-and-forget).
+	EventSubOrchestrationCreated
+	// EventSubOrchestrationCompleted records a child's output for TaskID.
+	EventSubOrchestrationCompleted
+	// EventSubOrchestrationFailed records a child's failure for TaskID.
+	EventSubOrchestrationFailed
+	// EventEventSent records an event sent to instance Target (Name, Input).
+	EventEventSent
+	// EventExecutionContinuedAsNew ends an execution that starts over with
+	// Input as execution ExecutionID, carrying the Carried events.
+	EventExecutionContinuedAsNew
 )
 
 var eventTypeNames = map[EventType]string{
@@ -57,6 +70,12 @@ var eventTypeNames = map[EventType]string{
 	EventExecutionSuspended:  "ExecutionSuspended",
 	EventExecutionResumed:    "ExecutionResumed",
 	EventExecutionRewound:    "ExecutionRewound",
+
+	EventSubOrchestrationCreated:   "SubOrchestrationInstanceCreated",
+	EventSubOrchestrationCompleted: "SubOrchestrationInstanceCompleted",
+	EventSubOrchestrationFailed:    "SubOrchestrationInstanceFailed",
+	EventEventSent:                 "EventSent",
+	EventExecutionContinuedAsNew:   "ContinueAsNew",
 }
 
 // String returns the Durable Functions name of the event type.
@@ -117,6 +136,26 @@ type Event struct {
 	Failure *Failure `msgpack:"f,omitempty"`
 	// Reason is the text given with terminate, suspend and resume.
 	Reason string `msgpack:"r,omitempty"`
+	// Target is the other instance of a sub-orchestration or a sent event.
+	Target string `msgpack:"tg,omitempty"`
+	// Detached marks a sub-orchestration started fire-and-forget.
+	Detached bool `msgpack:"dt,omitempty"`
+	// Parent is set on the ExecutionStarted of a sub-orchestration.
+	Parent *ParentRef `msgpack:"p,omitempty"`
+	// Carried are the unprocessed events a continued-as-new execution keeps
+	// (on ExecutionContinuedAsNew and the ExecutionStarted it leads to).
+	Carried []Event `msgpack:"ce,omitempty"`
+}
+
+// ParentRef names the call that started a sub-orchestration, so that its
+// outcome can be reported back.
+type ParentRef struct {
+	// InstanceID is the parent instance.
+	InstanceID string `msgpack:"i"`
+	// ExecutionID is the parent execution.
+	ExecutionID string `msgpack:"x"`
+	// TaskID is the call's task ID in the parent's history.
+	TaskID int32 `msgpack:"id"`
 }
 
 // HistoryRecord is one committed orchestration step: the events that it

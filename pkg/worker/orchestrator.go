@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -200,6 +203,10 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 		for _, m := range batch {
 			_ = m.msg.Ack()
 		}
+	case errors.Is(err, errNotYet):
+		for _, m := range batch {
+			_ = m.msg.NakWithDelay(100 * time.Millisecond)
+		}
 	case errors.Is(err, engine.ErrUnknownOrchestrator):
 		// Another worker may host it; leave the work for them.
 		w.log.Warn("orchestrator not hosted here", "instance", id, "err", err)
@@ -219,11 +226,11 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 // step applies a batch to the instance and commits the result. On any error
 // the in-memory instance is dropped, so the next try starts from history.
 func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxMsg) (err error) {
+	// A start goes first: nothing can happen to an execution before it.
+	slices.SortStableFunc(batch, func(a, b inboxMsg) int {
+		return cmpBool(b.item.Event.Type == protocol.EventExecutionStarted, a.item.Event.Type == protocol.EventExecutionStarted)
+	})
 	ci := w.cache.take(id)
-	if ci != nil && reused(ci, batch) {
-		ci.rt.Close() // the ID now belongs to a new instance
-		ci = nil
-	}
 	if ci == nil {
 		if ci, err = w.load(ctx, id); err != nil {
 			return err
@@ -236,6 +243,17 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 		}
 		w.cache.put(ci)
 	}()
+	if newExecution(ci, batch) {
+		// A continue-as-new or a reused ID: the old execution's history goes,
+		// and the new one starts from nothing.
+		if err := w.hub.PurgeHistory(ctx, id); err != nil {
+			return err
+		}
+		ci.rt.Close()
+		ci.rt, ci.lastSeq = engine.New(id, w.reg.Lookup), 0
+	} else if ci.rt.Status() == protocol.StatusContinuedAsNew {
+		return errNotYet // wait for the new execution's start
+	}
 
 	events := make([]protocol.Event, 0, len(batch))
 	for _, m := range batch {
@@ -329,6 +347,9 @@ func (w *OrchestratorWorker) finish(ctx context.Context, ci *cachedInstance, rec
 		st.Status.Terminal() || rec.Time.Sub(ci.savedAt) >= stateRefresh
 	for attempt := 0; ; attempt++ {
 		eff := w.hub.NewEffects()
+		if err := w.startChildren(ctx, eff, ci, rec); err != nil {
+			return err
+		}
 		w.addWork(eff, ci, rec)
 		if writeState {
 			if ci.kvRev == 0 {
@@ -376,8 +397,83 @@ func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance,
 			eff.ScheduleTimer(ci.id, exec, ev.TaskID, ev.FireAt)
 		case protocol.EventTimerCanceled:
 			eff.CancelTimer(ci.id, exec, ev.TaskID)
+		case protocol.EventEventSent:
+			eff.SendWork(&protocol.WorkItem{InstanceID: ev.Target, Event: protocol.Event{
+				Type: protocol.EventEventRaised, Time: rec.Time, Name: ev.Name, Input: ev.Input,
+			}}, "event/"+ci.id+"/"+exec+"/"+strconv.Itoa(int(ev.TaskID)))
+		case protocol.EventExecutionContinuedAsNew:
+			eff.SendWork(&protocol.WorkItem{InstanceID: ci.id, ExecutionID: ev.ExecutionID, Event: protocol.Event{
+				Type: protocol.EventExecutionStarted, Time: rec.Time, Name: ci.rt.Name(), ExecutionID: ev.ExecutionID,
+				Input: ev.Input, Parent: ci.rt.Parent(), Carried: ev.Carried,
+			}}, "start/"+ci.id+"/"+ev.ExecutionID)
+		case protocol.EventExecutionCompleted, protocol.EventExecutionFailed, protocol.EventExecutionTerminated:
+			if p := ci.rt.Parent(); p != nil {
+				eff.SendWork(&protocol.WorkItem{InstanceID: p.InstanceID, ExecutionID: p.ExecutionID, Event: outcomeForParent(ev, p.TaskID)},
+					"sub/"+ci.id+"/"+exec)
+			}
 		}
 	}
+}
+
+// outcomeForParent turns a child's final event into the parent's result.
+func outcomeForParent(ev protocol.Event, taskID int32) protocol.Event {
+	switch ev.Type {
+	case protocol.EventExecutionCompleted:
+		return protocol.Event{Type: protocol.EventSubOrchestrationCompleted, Time: ev.Time, TaskID: taskID, Result: ev.Result}
+	case protocol.EventExecutionFailed:
+		return protocol.Event{Type: protocol.EventSubOrchestrationFailed, Time: ev.Time, TaskID: taskID, Failure: ev.Failure}
+	}
+	return protocol.Event{Type: protocol.EventSubOrchestrationFailed, Time: ev.Time, TaskID: taskID,
+		Failure: &protocol.Failure{Type: "Terminated", Message: "terminated: " + ev.Reason}}
+}
+
+// startChildren creates the sub-orchestrations a record calls and queues
+// their starts. A child whose ID is taken by a running instance, or whose
+// orchestrator no worker hosts, fails the call instead.
+func (w *OrchestratorWorker) startChildren(ctx context.Context, eff *jetstream.Effects, ci *cachedInstance, rec *protocol.HistoryRecord) error {
+	for _, ev := range rec.Events {
+		if ev.Type != protocol.EventSubOrchestrationCreated {
+			continue
+		}
+		var parent *protocol.ParentRef
+		if !ev.Detached {
+			parent = &protocol.ParentRef{InstanceID: ci.id, ExecutionID: ci.rt.ExecutionID(), TaskID: ev.TaskID}
+		}
+		fail := func(msg string) {
+			w.log.Warn("cannot start sub-orchestration", "instance", ci.id, "child", ev.Target, "reason", msg)
+			if parent != nil {
+				eff.SendWork(&protocol.WorkItem{InstanceID: ci.id, ExecutionID: parent.ExecutionID, Event: protocol.Event{
+					Type: protocol.EventSubOrchestrationFailed, Time: rec.Time, TaskID: ev.TaskID,
+					Failure: &protocol.Failure{Type: "StartFailed", Message: msg},
+				}}, "substart/"+ci.id+"/"+parent.ExecutionID+"/"+strconv.Itoa(int(ev.TaskID)))
+			}
+		}
+		if _, ok := w.reg.Lookup(ev.Name); !ok {
+			known, err := w.hub.HasOrchestrator(ctx, ev.Name)
+			if err != nil {
+				return err
+			}
+			if !known {
+				fail(fmt.Sprintf("unknown orchestrator %q", ev.Name))
+				continue
+			}
+		}
+		st := &protocol.InstanceState{
+			InstanceID: ev.Target, Name: ev.Name, ExecutionID: ev.ExecutionID, Status: protocol.StatusPending,
+			Input: ev.Input, CreatedAt: rec.Time, UpdatedAt: rec.Time,
+		}
+		if err := w.hub.ClaimInstance(ctx, st); errors.Is(err, jetstream.ErrInstanceExists) {
+			fail(err.Error())
+			continue
+		} else if err != nil {
+			return err
+		}
+		eff.SendWork(&protocol.WorkItem{InstanceID: ev.Target, ExecutionID: ev.ExecutionID, Event: protocol.Event{
+			Type: protocol.EventExecutionStarted, Time: rec.Time, Name: ev.Name, ExecutionID: ev.ExecutionID,
+			Input: ev.Input, Parent: parent,
+		}}, "start/"+ev.Target+"/"+ev.ExecutionID)
+	}
+	return nil
 }
 
 // readState learns the revision and status of the stored state. It reports
@@ -408,10 +504,23 @@ func (w *OrchestratorWorker) readState(ctx context.Context, ci *cachedInstance, 
 	return false, nil
 }
 
-// reused reports whether the batch starts a new execution under the ID of
-// the finished instance held in ci.
-func reused(ci *cachedInstance, batch []inboxMsg) bool {
-	if !ci.rt.Status().Terminal() {
+// errNotYet asks for a batch to be delivered again a little later.
+var errNotYet = errors.New("instance is between executions")
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// newExecution reports whether the batch starts a new execution under the
+// ID of the ended execution held in ci.
+func newExecution(ci *cachedInstance, batch []inboxMsg) bool {
+	if st := ci.rt.Status(); !st.Terminal() && st != protocol.StatusContinuedAsNew {
 		return false
 	}
 	for _, m := range batch {
