@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
 )
@@ -23,22 +24,49 @@ type Func func(ctx context.Context, input []byte) ([]byte, error)
 
 // Registry holds the activities that an activity worker hosts.
 type Registry struct {
-	byName map[string]Func
+	byName  map[string]Func
+	options map[string]Options
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{byName: map[string]Func{}} }
+func NewRegistry() *Registry {
+	return &Registry{byName: map[string]Func{}, options: map[string]Options{}}
+}
+
+// Options are an activity's settings, given at registration.
+type Options struct {
+	// HeartbeatTimeout, if set, makes the activity responsible for its own
+	// liveness: it must call Heartbeat at least this often, or its task is
+	// given to another worker (and its context here is cancelled). A task
+	// whose worker dies runs again after this long. Without it, the worker
+	// keeps the task for as long as the function runs, and a task whose
+	// worker dies runs again after the hub's activity lease.
+	HeartbeatTimeout time.Duration
+}
+
+// Option sets one of an activity's Options.
+type Option func(*Options)
+
+// WithHeartbeatTimeout sets Options.HeartbeatTimeout.
+func WithHeartbeatTimeout(d time.Duration) Option {
+	return func(o *Options) { o.HeartbeatTimeout = d }
+}
 
 // Register adds an activity under name. Its JSON input decodes into In and
 // its Out result is encoded as JSON; a returned error fails the call, and the
 // orchestrator sees it as a *workflow.ActivityError.
-func Register[In, Out any](r *Registry, name string, fn func(ctx context.Context, input In) (Out, error)) error {
+func Register[In, Out any](r *Registry, name string, fn func(ctx context.Context, input In) (Out, error), opts ...Option) error {
 	if err := protocol.ValidateName(name); err != nil {
 		return err
 	}
 	if _, ok := r.byName[name]; ok {
 		return fmt.Errorf("activity %q: %w", name, ErrDuplicate)
 	}
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	r.options[name] = o
 	r.byName[name] = func(ctx context.Context, raw []byte) ([]byte, error) {
 		var in In
 		if len(raw) > 0 {
@@ -75,6 +103,9 @@ func (r *Registry) Lookup(name string) (Func, bool) {
 	return fn, ok
 }
 
+// OptionsOf returns the options the activity was registered with.
+func (r *Registry) OptionsOf(name string) Options { return r.options[name] }
+
 // Info describes the activity call being run.
 type Info struct {
 	// InstanceID is the calling orchestration instance.
@@ -89,6 +120,23 @@ type Info struct {
 }
 
 type infoKey struct{}
+
+type heartbeatKey struct{}
+
+// WithHeartbeat returns a context whose Heartbeat calls beat; activity
+// workers call it.
+func WithHeartbeat(ctx context.Context, beat func()) context.Context {
+	return context.WithValue(ctx, heartbeatKey{}, beat)
+}
+
+// Heartbeat tells Endure that the activity running in ctx is alive and
+// making progress. Activities registered with a HeartbeatTimeout must call
+// it at least that often; for others it is harmless.
+func Heartbeat(ctx context.Context) {
+	if beat, ok := ctx.Value(heartbeatKey{}).(func()); ok {
+		beat()
+	}
+}
 
 // WithInfo returns a context carrying info; activity workers call it.
 func WithInfo(ctx context.Context, info Info) context.Context {

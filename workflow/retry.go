@@ -96,6 +96,6 @@ func withRetry[T any](ctx *Context, p RetryPolicy, attempt func() Task[T]) (T, e
 // CallActivityWithRetry calls an activity like CallActivity and, when it
 // fails, calls it again as policy says. It blocks until the last attempt is
 // done.
-func CallActivityWithRetry[T any](ctx *Context, name string, policy RetryPolicy, input any) (T, error) {
-	return withRetry(ctx, policy, func() Task[T] { return CallActivity[T](ctx, name, input) })
+func CallActivityWithRetry[T any](ctx *Context, name string, policy RetryPolicy, input any, opts ...CallOption) (T, error) {
+	return withRetry(ctx, policy, func() Task[T] { return CallActivity[T](ctx, name, input, opts...) })
 }

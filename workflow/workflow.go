@@ -114,9 +114,25 @@ func (e *ActivityError) Error() string {
 	return fmt.Sprintf("activity %s failed: %s", e.Name, e.Message)
 }
 
+// CallOption configures an activity call.
+type CallOption func(*callOptions)
+
+type callOptions struct{ timeout time.Duration }
+
+// WithStartToCloseTimeout fails an attempt of the call that has not finished
+// d after it started on a worker; the orchestrator sees an *ActivityError
+// of Type "Timeout" (which a retry policy may retry).
+func WithStartToCloseTimeout(d time.Duration) CallOption {
+	return func(o *callOptions) { o.timeout = d }
+}
+
 // CallActivity schedules the activity registered under name with the
 // JSON-encodable input. T is the type its JSON result decodes into.
-func CallActivity[T any](ctx *Context, name string, input any) Task[T] {
+func CallActivity[T any](ctx *Context, name string, input any, opts ...CallOption) Task[T] {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	b, err := json.Marshal(input)
 	if err == nil {
 		err = protocol.CheckPayload("activity input", b)
@@ -124,7 +140,7 @@ func CallActivity[T any](ctx *Context, name string, input any) Task[T] {
 	if err != nil {
 		return Task[T]{ctx: ctx, f: engine.FailedFuture(fmt.Errorf("activity %s: input: %w", name, err))}
 	}
-	return Task[T]{ctx: ctx, f: ctx.rt.CallActivity(name, b)}
+	return Task[T]{ctx: ctx, f: ctx.rt.CallActivity(name, b, o.timeout)}
 }
 
 // WaitForExternalEvent returns a task for the next event raised on this

@@ -628,8 +628,9 @@ func (r *Runtime) NewGUID() string {
 // SetCustomStatus sets the JSON custom status shown by status queries.
 func (r *Runtime) SetCustomStatus(status []byte) { r.customStatus = status }
 
-// CallActivity schedules an activity call.
-func (r *Runtime) CallActivity(name string, input []byte) *Future {
+// CallActivity schedules an activity call; timeout is its start-to-close
+// timeout (0: none).
+func (r *Runtime) CallActivity(name string, input []byte, timeout time.Duration) *Future {
 	f := &Future{kind: kindActivity, name: name}
 	if err := protocol.ValidateName(name); err != nil {
 		f.done, f.err = true, err
@@ -637,7 +638,7 @@ func (r *Runtime) CallActivity(name string, input []byte) *Future {
 	}
 	f.id = r.nextID
 	r.nextID++
-	f.scheduled = protocol.Event{Type: protocol.EventTaskScheduled, TaskID: f.id, Name: name, Input: input}
+	f.scheduled = protocol.Event{Type: protocol.EventTaskScheduled, TaskID: f.id, Name: name, Input: input, Timeout: timeout}
 	r.take(f.scheduled)
 	r.pending[f.id] = f
 	return f

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,7 +44,12 @@ func (h *Hub) SendTasks(ctx context.Context, tasks []*protocol.ActivityTask) err
 // creating it if needed. Every activity worker that hosts the activity shares
 // it, so each task goes to one worker at a time; a task whose worker stops
 // heart-beating for ActivityLease goes to another.
-func (h *Hub) TaskConsumer(ctx context.Context, activity string) (jetstream.Consumer, error) {
+//
+// ackWait overrides the lease for this activity (0: the hub's ActivityLease).
+func (h *Hub) TaskConsumer(ctx context.Context, activity string, ackWait time.Duration) (jetstream.Consumer, error) {
+	if ackWait <= 0 {
+		ackWait = h.cfg.ActivityLease
+	}
 	if err := protocol.ValidateName(activity); err != nil {
 		return nil, err
 	}
@@ -52,7 +58,7 @@ func (h *Hub) TaskConsumer(ctx context.Context, activity string) (jetstream.Cons
 		Durable:       name,
 		FilterSubject: h.taskSubject(activity),
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       h.cfg.ActivityLease,
+		AckWait:       ackWait,
 		MaxAckPending: 10000,
 		Replicas:      h.cfg.Replicas,
 		MemoryStorage: h.cfg.MemoryStorage,

@@ -145,6 +145,11 @@ type Event struct {
 	// Carried are the unprocessed events a continued-as-new execution keeps
 	// (on ExecutionContinuedAsNew and the ExecutionStarted it leads to).
 	Carried []Event `msgpack:"ce,omitempty"`
+	// Timeout is a TaskScheduled's start-to-close timeout (0: none).
+	Timeout time.Duration `msgpack:"to,omitempty"`
+	// Version is the orchestrator version an execution started on (on
+	// ExecutionStarted).
+	Version string `msgpack:"ver,omitempty"`
 }
 
 // ParentRef names the call that started a sub-orchestration, so that its

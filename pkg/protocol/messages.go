@@ -38,6 +38,8 @@ type ActivityTask struct {
 	// Generation counts the caller's rewinds, so that a task sent again after
 	// a rewind, and its result, are not mistaken for duplicates.
 	Generation int32 `msgpack:"g,omitempty"`
+	// Timeout is the start-to-close timeout of one attempt (0: none).
+	Timeout time.Duration `msgpack:"to,omitempty"`
 }
 
 // RuntimeStatus is an instance's status, named as Durable Functions names it.

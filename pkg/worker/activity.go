@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/endurehq/endure/activity"
@@ -77,7 +78,7 @@ func (w *ActivityWorker) Run(ctx context.Context) error {
 	}()
 	for _, name := range names {
 		fn, _ := w.reg.Lookup(name)
-		c, err := w.hub.TaskConsumer(ctx, name)
+		c, err := w.hub.TaskConsumer(ctx, name, w.reg.OptionsOf(name).HeartbeatTimeout)
 		if err != nil {
 			return err
 		}
@@ -120,52 +121,117 @@ func (w *ActivityWorker) run(ctx context.Context, fn activity.Func, task *protoc
 	if md, err := msg.Metadata(); err == nil {
 		attempt = int(md.NumDelivered)
 	}
+	opts := w.reg.OptionsOf(task.Name)
 	actx, cancel := context.WithCancel(activity.WithInfo(ctx, activity.Info{
 		InstanceID: task.InstanceID, Name: task.Name, TaskID: task.TaskID, Attempt: attempt,
 	}))
 	defer cancel()
-	w.log.Debug("activity started", "activity", task.Name, "instance", task.InstanceID, "task", task.TaskID, "attempt", attempt)
-	stopBeat := w.heartbeat(actx, msg)
-	result, failure := invoke(actx, fn, task.Input)
-	stopBeat()
-	if ctx.Err() != nil {
-		return // shutting down: let another worker take the task
+	if task.Timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		actx, cancelTimeout = context.WithTimeout(actx, task.Timeout)
+		defer cancelTimeout()
 	}
-	ev := protocol.Event{Type: protocol.EventTaskCompleted, Time: time.Now().UTC(), TaskID: task.TaskID, Result: result}
-	if failure != nil {
-		ev = protocol.Event{Type: protocol.EventTaskFailed, Time: ev.Time, TaskID: task.TaskID, Failure: failure}
+	w.log.Debug("activity started", "activity", task.Name, "instance", task.InstanceID, "task", task.TaskID, "attempt", attempt)
+	lease := w.keepLease(actx, cancel, msg, opts.HeartbeatTimeout)
+	actx = activity.WithHeartbeat(actx, lease.beat)
+
+	type outcome struct {
+		result  []byte
+		failure *protocol.Failure
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, f := invoke(actx, fn, task.Input)
+		done <- outcome{r, f}
+	}()
+	var out outcome
+	finished := false
+	select {
+	case out = <-done:
+		finished = true
+	case <-actx.Done():
+	}
+	lease.stop()
+	switch {
+	case ctx.Err() != nil:
+		return // shutting down: let another worker take the task
+	case lease.lost():
+		w.log.Warn("activity stopped heart-beating; its task goes to another worker",
+			"activity", task.Name, "instance", task.InstanceID, "task", task.TaskID, "timeout", opts.HeartbeatTimeout)
+		return // its lease (the heartbeat timeout) has run out: JetStream redelivers it
+	case task.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded):
+		out = outcome{failure: &protocol.Failure{Type: "Timeout",
+			Message: fmt.Sprintf("activity %s did not finish within its start-to-close timeout of %v", task.Name, task.Timeout)}}
+	case !finished:
+		out = <-done
+	}
+	ev := protocol.Event{Type: protocol.EventTaskCompleted, Time: time.Now().UTC(), TaskID: task.TaskID, Result: out.result}
+	if out.failure != nil {
+		ev = protocol.Event{Type: protocol.EventTaskFailed, Time: ev.Time, TaskID: task.TaskID, Failure: out.failure}
 	}
 	item := &protocol.WorkItem{InstanceID: task.InstanceID, ExecutionID: task.ExecutionID, Event: ev}
-	msgID := "result/" + jetstream.TaskKey(task)
-	if err := w.hub.SendWork(ctx, item, msgID); err != nil {
+	if err := w.hub.SendWork(ctx, item, "result/"+jetstream.TaskKey(task)); err != nil {
 		w.log.Error("cannot report activity result; task will run again", "activity", task.Name, "instance", task.InstanceID, "err", err)
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
 	_ = msg.Ack()
-	w.log.Debug("activity done", "activity", task.Name, "instance", task.InstanceID, "task", task.TaskID, "attempt", attempt, "failed", failure != nil)
+	w.log.Debug("activity done", "activity", task.Name, "instance", task.InstanceID, "task", task.TaskID, "attempt", attempt, "failed", out.failure != nil)
 }
 
-// heartbeat extends the task's lease while the activity runs.
-func (w *ActivityWorker) heartbeat(ctx context.Context, msg njs.Msg) (stop func()) {
+// taskLease keeps a task assigned to this worker while its activity runs.
+type taskLease struct {
+	beats    chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	isLost   atomic.Bool
+}
+
+func (l *taskLease) beat() {
+	select {
+	case l.beats <- struct{}{}:
+	default:
+	}
+}
+
+func (l *taskLease) stop()      { l.stopOnce.Do(func() { close(l.done) }) }
+func (l *taskLease) lost() bool { return l.isLost.Load() }
+
+// keepLease extends the task's lease while the activity runs. With a
+// heartbeat timeout, only the activity's own heartbeats extend it, and if
+// none comes for that long the lease is given up and cancel is called.
+// Without one, the worker extends it every third of the hub's lease.
+func (w *ActivityWorker) keepLease(ctx context.Context, cancel context.CancelFunc, msg njs.Msg, heartbeatTimeout time.Duration) *taskLease {
+	l := &taskLease{beats: make(chan struct{}, 1), done: make(chan struct{})}
 	every := w.hub.Config().ActivityLease / 3
-	done := make(chan struct{})
-	var once sync.Once
+	if heartbeatTimeout > 0 {
+		every = heartbeatTimeout / 4
+	}
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
+		last := time.Now()
 		for {
 			select {
-			case <-t.C:
+			case <-l.beats:
+				last = time.Now()
 				_ = msg.InProgress()
-			case <-done:
+			case <-t.C:
+				if heartbeatTimeout == 0 {
+					_ = msg.InProgress()
+				} else if time.Since(last) > heartbeatTimeout {
+					l.isLost.Store(true)
+					cancel()
+					return
+				}
+			case <-l.done:
 				return
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	return func() { once.Do(func() { close(done) }) }
+	return l
 }
 
 // invoke runs an activity, turning an error or a panic into a Failure.

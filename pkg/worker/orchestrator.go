@@ -390,7 +390,7 @@ func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance,
 		switch ev.Type {
 		case protocol.EventTaskScheduled:
 			eff.SendTask(&protocol.ActivityTask{
-				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input,
+				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input, Timeout: ev.Timeout,
 				Generation: ci.rt.Generation(),
 			})
 		case protocol.EventTimerCreated:
