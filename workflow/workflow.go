@@ -31,6 +31,21 @@ func (c *Context) Name() string { return c.rt.Name() }
 // of time.Now: it returns the same value every time the code is replayed.
 func (c *Context) Now() time.Time { return c.rt.Now().UTC() }
 
+// Version returns the orchestrator version this instance started on (see
+// WithVersion). Branch on it to change an orchestrator without breaking
+// instances that started on an older version.
+func (c *Context) Version() string { return c.rt.Version() }
+
+// IsPatched reports whether the code should take the new path of the change
+// named id. Running instances that passed this point before the change keep
+// the old path (false) for the rest of their execution; every other
+// execution takes the new one (true):
+//
+//	if ctx.IsPatched("send-receipt") {
+//		workflow.CallActivity[string](ctx, "SendReceipt", order).Await()
+//	}
+func (c *Context) IsPatched(id string) bool { return c.rt.IsPatched(id) }
+
 // IsReplaying reports whether the code is re-running steps that already
 // happened, e.g. to skip logging on replay.
 func (c *Context) IsReplaying() bool { return c.rt.IsReplaying() }

@@ -93,6 +93,7 @@ type Runtime struct {
 	lookup     Lookup
 
 	started      bool
+	version      string
 	parent       *protocol.ParentRef
 	name         string
 	executionID  string
@@ -116,6 +117,8 @@ type Runtime struct {
 
 	expected        map[int32]protocol.Event // actions in history not yet taken again by the code
 	expectedCancels map[int32]bool
+	patched         map[string]bool // patches applied, as far as replay has reached
+	unpatched       map[string]bool // patches this execution has answered false
 
 	now       time.Time
 	replaying bool
@@ -136,6 +139,8 @@ func New(instanceID string, lookup Lookup) *Runtime {
 		expected:        map[int32]protocol.Event{},
 		expectedCancels: map[int32]bool{},
 		heldIDs:         map[int32]bool{},
+		patched:         map[string]bool{},
+		unpatched:       map[string]bool{},
 	}
 }
 
@@ -171,6 +176,11 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 	for _, rec := range records {
 		r.now = rec.Time
 		for _, ev := range rec.Events {
+			if ev.Type == protocol.EventPatchApplied {
+				r.patched[ev.Name] = true
+			}
+		}
+		for _, ev := range rec.Events {
 			if !isInput(ev.Type) || r.done() {
 				continue
 			}
@@ -202,7 +212,7 @@ func (r *Runtime) restoreFinished(records []protocol.HistoryRecord) {
 		for _, ev := range rec.Events {
 			switch ev.Type {
 			case protocol.EventExecutionStarted:
-				r.started, r.parent = true, ev.Parent
+				r.started, r.parent, r.version = true, ev.Parent, ev.Version
 				r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
 			case protocol.EventExecutionCompleted:
 				r.status, r.output = protocol.StatusCompleted, ev.Result
@@ -339,7 +349,7 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("%w: %q", ErrUnknownOrchestrator, ev.Name)
 		}
-		r.started, r.parent = true, ev.Parent
+		r.started, r.parent, r.version = true, ev.Parent, ev.Version
 		r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
 		r.status = protocol.StatusRunning
 		for _, c := range ev.Carried {
@@ -785,6 +795,25 @@ func (r *Runtime) PendingWork() []protocol.Event {
 	}
 	return out
 }
+
+// IsPatched reports whether the code should take the new path of a patch.
+// A new execution takes it (and records that it did); an execution that
+// ran this point before the patch existed keeps its old path for good.
+func (r *Runtime) IsPatched(id string) bool {
+	if r.patched[id] {
+		return true
+	}
+	if r.replaying || r.unpatched[id] {
+		r.unpatched[id] = true
+		return false
+	}
+	r.patched[id] = true
+	r.out = append(r.out, protocol.Event{Type: protocol.EventPatchApplied, Time: r.now, Name: id})
+	return true
+}
+
+// Version returns the orchestrator version the execution started on.
+func (r *Runtime) Version() string { return r.version }
 
 // Parent returns the call that started this instance as a
 // sub-orchestration, or nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
@@ -31,10 +32,14 @@ func (h *Hub) SendWork(ctx context.Context, item *protocol.WorkItem, msgID strin
 // InboxConsumer returns the durable consumer of one inbox partition, creating
 // it if needed. All orchestrator workers share these consumers.
 func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consumer, error) {
-	name := "orchestrators-" + strconv.Itoa(partition)
+	p := strconv.Itoa(partition)
+	return h.inboxConsumer(ctx, "orchestrators-"+p, h.prefix+".inbox."+p+".>")
+}
+
+func (h *Hub) inboxConsumer(ctx context.Context, name, filter string) (jetstream.Consumer, error) {
 	c, err := h.inbox.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
-		FilterSubject: h.prefix + ".inbox." + strconv.Itoa(partition) + ".>",
+		FilterSubject: filter,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       15 * time.Second,
 		MaxAckPending: 10000,
@@ -115,4 +120,30 @@ func (h *Hub) PendingTimers(ctx context.Context, instanceID string) (int, error)
 		n += int(c)
 	}
 	return n, nil
+}
+
+// sharedPartition names the inbox subjects that every orchestrator worker
+// consumes, whatever partitions it owns: work that the owner of an
+// instance's partition cannot run (an orchestrator or version it does not
+// host) is forwarded there for a worker that can.
+const sharedPartition = "any"
+
+// ForwardWork republishes an inbox message's data to the shared inbox, for
+// any orchestrator worker to take. msgID makes the forward idempotent.
+func (h *Hub) ForwardWork(ctx context.Context, instanceID string, data []byte, msgID string) error {
+	subject := h.prefix + ".inbox." + sharedPartition + "." + instanceID
+	if _, err := h.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID)); err != nil {
+		return fmt.Errorf("forward work for %s: %w", instanceID, err)
+	}
+	return nil
+}
+
+// IsShared reports whether an inbox message came from the shared inbox.
+func (h *Hub) IsShared(subject string) bool {
+	return strings.HasPrefix(subject, h.prefix+".inbox."+sharedPartition+".")
+}
+
+// SharedInboxConsumer returns the durable consumer of the shared inbox.
+func (h *Hub) SharedInboxConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	return h.inboxConsumer(ctx, "orchestrators-"+sharedPartition, h.prefix+".inbox."+sharedPartition+".>")
 }

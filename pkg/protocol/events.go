@@ -53,6 +53,9 @@ const (
 	// EventExecutionContinuedAsNew ends an execution that starts over with
 	// Input as execution ExecutionID, carrying the Carried events.
 	EventExecutionContinuedAsNew
+	// EventPatchApplied records that the code took the new path of the
+	// patch named Name (workflow.Context.IsPatched).
+	EventPatchApplied
 )
 
 var eventTypeNames = map[EventType]string{
@@ -76,6 +79,7 @@ var eventTypeNames = map[EventType]string{
 	EventSubOrchestrationFailed:    "SubOrchestrationInstanceFailed",
 	EventEventSent:                 "EventSent",
 	EventExecutionContinuedAsNew:   "ContinueAsNew",
+	EventPatchApplied:              "PatchApplied",
 }
 
 // String returns the Durable Functions name of the event type.

@@ -136,3 +136,14 @@ func waitCustomStatus(t testing.TB, e *env, id, want string) {
 		return nil
 	})
 }
+
+// waitFor polls until cond holds.
+func (e *env) waitFor(cond func() bool) {
+	e.t.Helper()
+	testnats.Eventually(e.t, 10*time.Second, func() error {
+		if !cond() {
+			return errors.New("condition not met")
+		}
+		return nil
+	})
+}

@@ -207,11 +207,11 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 		for _, m := range batch {
 			_ = m.msg.NakWithDelay(100 * time.Millisecond)
 		}
-	case errors.Is(err, engine.ErrUnknownOrchestrator):
-		// Another worker may host it; leave the work for them.
-		w.log.Warn("orchestrator not hosted here", "instance", id, "err", err)
+	case errors.Is(err, engine.ErrUnknownOrchestrator), errors.Is(err, errUnsupportedVersion):
+		// Another worker may host it: hand the work to all of them.
+		w.log.Warn("orchestrator not hosted here; leaving the instance to another worker", "instance", id, "err", err)
 		for _, m := range batch {
-			_ = m.msg.NakWithDelay(5 * time.Second)
+			w.forward(ctx, m)
 		}
 	default:
 		if ctx.Err() == nil {
@@ -221,6 +221,24 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 			_ = m.msg.NakWithDelay(time.Second)
 		}
 	}
+}
+
+// forward moves a message this worker cannot run to the shared inbox, or
+// back into it a little later if it came from there.
+func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
+	if w.hub.IsShared(m.msg.Subject()) {
+		_ = m.msg.NakWithDelay(time.Second)
+		return
+	}
+	msgID := "fwd/" + m.msg.Subject()
+	if md, err := m.msg.Metadata(); err == nil {
+		msgID += "/" + strconv.FormatUint(md.Sequence.Stream, 10)
+	}
+	if err := w.hub.ForwardWork(ctx, m.item.InstanceID, m.msg.Data(), msgID); err != nil {
+		_ = m.msg.NakWithDelay(time.Second)
+		return
+	}
+	_ = m.msg.Ack()
 }
 
 // step applies a batch to the instance and commits the result. On any error
@@ -258,6 +276,9 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 	events := make([]protocol.Event, 0, len(batch))
 	for _, m := range batch {
 		ev := m.item.Event
+		if ev.Type == protocol.EventExecutionStarted && ev.Version == "" {
+			ev.Version = w.reg.Version(ev.Name) // stamped by the worker that starts it
+		}
 		if ev.Type != protocol.EventExecutionStarted && ci.rt.Started() &&
 			m.item.ExecutionID != "" && m.item.ExecutionID != ci.rt.ExecutionID() {
 			continue // addressed to an earlier execution
@@ -302,6 +323,15 @@ func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstan
 	hist, err := w.hub.ReadHistory(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(hist.Records) > 0 {
+		for _, ev := range hist.Records[0].Events {
+			if ev.Type == protocol.EventExecutionStarted && !w.reg.Supports(ev.Name, ev.Version) {
+				if _, hosted := w.reg.Lookup(ev.Name); hosted {
+					return nil, fmt.Errorf("%w: %s version %q", errUnsupportedVersion, ev.Name, ev.Version)
+				}
+			}
+		}
 	}
 	rt := engine.New(id, w.reg.Lookup)
 	if err := rt.Replay(hist.Records); err != nil {
@@ -503,6 +533,10 @@ func (w *OrchestratorWorker) readState(ctx context.Context, ci *cachedInstance, 
 	ci.kvRev, ci.saved = cur.Revision, cur.State.Status
 	return false, nil
 }
+
+// errUnsupportedVersion leaves an instance for a worker that supports the
+// orchestrator version it started on.
+var errUnsupportedVersion = errors.New("orchestrator version not supported by this worker")
 
 // errNotYet asks for a batch to be delivered again a little later.
 var errNotYet = errors.New("instance is between executions")

@@ -34,6 +34,15 @@ func owner(live []string, p int) string {
 // until ctx ends. The first assignment is made before it returns ready.
 func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) error {
 	consuming := map[int]njs.ConsumeContext{}
+	shared, err := w.hub.SharedInboxConsumer(ctx)
+	if err != nil {
+		return err
+	}
+	cc, err := shared.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(64))
+	if err != nil {
+		return err
+	}
+	consuming[-1] = cc
 	defer func() {
 		for _, cc := range consuming {
 			cc.Stop()
@@ -80,7 +89,7 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 	if !slices.Contains(live, w.id) {
 		live = append(live, w.id)
 	}
-	for p := 0; p < w.hub.Partitions(); p++ {
+	for p := 0; p < w.hub.Partitions(); p++ { // -1, the shared inbox, is always consumed
 		mine := owner(live, p) == w.id
 		cc, running := consuming[p]
 		switch {
