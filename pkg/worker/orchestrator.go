@@ -194,7 +194,7 @@ func (w *OrchestratorWorker) process(ctx context.Context, id string, batch []inb
 func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch []inboxMsg) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if err = w.step(ctx, id, batch); !errors.Is(err, jetstream.ErrConflict) {
+		if err = w.step(ctx, id, batch, attempt == 0); !errors.Is(err, jetstream.ErrConflict) {
 			break
 		}
 	}
@@ -243,13 +243,20 @@ func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
 
 // step applies a batch to the instance and commits the result. On any error
 // the in-memory instance is dropped, so the next try starts from history.
-func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxMsg) (err error) {
+// With optimistic, a batch that starts an instance this worker does not
+// hold is applied to an empty history without reading it first: the commit
+// fails with a conflict if there was history after all.
+func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxMsg, optimistic bool) (err error) {
 	// A start goes first: nothing can happen to an execution before it.
 	slices.SortStableFunc(batch, func(a, b inboxMsg) int {
 		return cmpBool(b.item.Event.Type == protocol.EventExecutionStarted, a.item.Event.Type == protocol.EventExecutionStarted)
 	})
 	ci := w.cache.take(id)
-	if ci == nil {
+	switch {
+	case ci != nil:
+	case optimistic && batch[0].item.Event.Type == protocol.EventExecutionStarted:
+		ci = &cachedInstance{id: id, rt: engine.New(id, w.reg.Lookup)}
+	default:
 		if ci, err = w.load(ctx, id); err != nil {
 			return err
 		}
