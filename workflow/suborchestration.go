@@ -73,7 +73,7 @@ func (c *Context) subOrchestration(name string, input any, detached bool, opts [
 	}
 	b, err := json.Marshal(input)
 	if err == nil {
-		err = protocol.CheckPayload("sub-orchestration input", b)
+		err = c.rt.CheckPayload("sub-orchestration input", b)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sub-orchestration %s: input: %w", name, err)
@@ -94,7 +94,7 @@ func CallSubOrchestratorWithRetry[T any](ctx *Context, name string, policy Retry
 func SendEvent(ctx *Context, instanceID, eventName string, data any) error {
 	b, err := json.Marshal(data)
 	if err == nil {
-		err = protocol.CheckPayload("event data", b)
+		err = ctx.rt.CheckPayload("event data", b)
 	}
 	if err != nil {
 		return fmt.Errorf("send event %s: %w", eventName, err)

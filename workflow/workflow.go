@@ -61,7 +61,7 @@ func (c *Context) SetCustomStatus(v any) error {
 	if err != nil {
 		return fmt.Errorf("custom status: %w", err)
 	}
-	if err := protocol.CheckPayload("custom status", b); err != nil {
+	if err := c.rt.CheckPayload("custom status", b); err != nil {
 		return err
 	}
 	c.rt.SetCustomStatus(b)
@@ -150,7 +150,7 @@ func CallActivity[T any](ctx *Context, name string, input any, opts ...CallOptio
 	}
 	b, err := json.Marshal(input)
 	if err == nil {
-		err = protocol.CheckPayload("activity input", b)
+		err = ctx.rt.CheckPayload("activity input", b)
 	}
 	if err != nil {
 		return Task[T]{ctx: ctx, f: engine.FailedFuture(fmt.Errorf("activity %s: input: %w", name, err))}

@@ -120,6 +120,8 @@ type Runtime struct {
 	patched         map[string]bool // patches applied, as far as replay has reached
 	unpatched       map[string]bool // patches this execution has answered false
 
+	maxPayload int // the hub's cap on one payload; 0: protocol.MaxPayload
+
 	now       time.Time
 	replaying bool
 	out       []protocol.Event // events produced by the current step
@@ -473,7 +475,7 @@ func (r *Runtime) finish(out []byte, err error) {
 		return
 	}
 	if err == nil {
-		err = protocol.CheckPayload("orchestrator output", out)
+		err = r.CheckPayload("orchestrator output", out)
 	}
 	if err != nil {
 		r.fail(toFailure(err))
@@ -496,7 +498,7 @@ type ContinueAsNew struct {
 func (c *ContinueAsNew) Error() string { return "continue as new" }
 
 func (r *Runtime) continueAsNew(c *ContinueAsNew) {
-	if err := protocol.CheckPayload("continue-as-new input", c.Input); err != nil {
+	if err := r.CheckPayload("continue-as-new input", c.Input); err != nil {
 		r.fail(toFailure(err))
 		return
 	}
@@ -810,6 +812,16 @@ func (r *Runtime) IsPatched(id string) bool {
 	r.patched[id] = true
 	r.out = append(r.out, protocol.Event{Type: protocol.EventPatchApplied, Time: r.now, Name: id})
 	return true
+}
+
+// SetMaxPayload sets the cap on one payload the code may produce (the task
+// hub's); larger ones fail the action, or the instance, with an error
+// wrapping protocol.ErrPayloadTooLarge.
+func (r *Runtime) SetMaxPayload(n int) { r.maxPayload = n }
+
+// CheckPayload checks a payload the code produces against the cap.
+func (r *Runtime) CheckPayload(what string, p []byte) error {
+	return protocol.CheckPayloadLimit(what, p, r.maxPayload)
 }
 
 // Version returns the orchestrator version the execution started on.

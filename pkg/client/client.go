@@ -100,7 +100,7 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 	if string(o.input) == "null" {
 		o.input = nil
 	}
-	if err := protocol.CheckPayload("input", o.input); err != nil {
+	if err := protocol.CheckPayloadLimit("input", o.input, c.hub.Config().MaxPayload); err != nil {
 		return "", err
 	}
 	if err := c.checkOrchestrator(ctx, name); err != nil {
@@ -191,7 +191,7 @@ func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json
 	if len(data) > 0 && !json.Valid(data) {
 		return fmt.Errorf("%w: event data is not valid JSON", ErrInvalidInput)
 	}
-	if err := protocol.CheckPayload("event data", data); err != nil {
+	if err := protocol.CheckPayloadLimit("event data", data, c.hub.Config().MaxPayload); err != nil {
 		return err
 	}
 	if _, err := c.running(ctx, id); err != nil {

@@ -17,6 +17,8 @@
 //   - KV bucket ENDURE_H_INSTANCES: instance ID -> status summary.
 //   - KV bucket ENDURE_H_REGISTRY: which orchestrators and activities the hub's
 //     workers host, and the hub's settings.
+//   - object store ENDURE_H_PAYLOADS: payloads over InlineLimit, named
+//     <instanceID>/<sha256>, referenced from messages, history and state.
 //   - KV bucket ENDURE_H_WORKERS: the live orchestrator workers, each key
 //     refreshed by its worker's heartbeat and expiring WorkerTTL after it
 //     stops.

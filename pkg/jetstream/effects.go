@@ -46,6 +46,9 @@ func (e *Effects) publish(what string, msg *nats.Msg, opts ...jetstream.PublishO
 
 // SendTask queues an activity call for its task queue.
 func (e *Effects) SendTask(t *protocol.ActivityTask) {
+	if e.err == nil {
+		e.err = e.h.offload(context.Background(), t.InstanceID, &t.Input)
+	}
 	data, err := protocol.Marshal(t)
 	if err != nil {
 		e.err = err
@@ -87,6 +90,9 @@ func (e *Effects) Index(st *protocol.InstanceState, prev protocol.RuntimeStatus)
 // UpdateState queues replacing the instance's state if it is still at
 // revision; Send reports the new revision, or ErrConflict.
 func (e *Effects) UpdateState(st *protocol.InstanceState, revision uint64) {
+	if e.err == nil {
+		e.err = e.h.offloadState(context.Background(), st)
+	}
 	data, err := protocol.Marshal(st)
 	if err != nil {
 		e.err = err
@@ -156,6 +162,9 @@ func isWrongLastSequence(err error) bool {
 // SendWork queues a work item for an instance's inbox; a non-empty msgID
 // makes it idempotent within the duplicate window.
 func (e *Effects) SendWork(item *protocol.WorkItem, msgID string) {
+	if e.err == nil {
+		e.err = e.h.offloadEvent(context.Background(), item.InstanceID, &item.Event)
+	}
 	data, err := protocol.Marshal(item)
 	if err != nil {
 		e.err = err

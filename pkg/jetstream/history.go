@@ -68,6 +68,11 @@ func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, err
 			if err := protocol.Unmarshal(msg.Data, &rec); err != nil {
 				return nil, fmt.Errorf("read history of %s at %d: %w", instanceID, seq, err)
 			}
+			for i := range rec.Events {
+				if err := h.ResolveEvent(ctx, &rec.Events[i]); err != nil {
+					return nil, fmt.Errorf("read history of %s at %d: %w", instanceID, seq, err)
+				}
+			}
 			out.Records = append(out.Records, rec)
 			out.LastSeq = seq
 			next = seq + 1
@@ -82,7 +87,15 @@ func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, err
 // AppendHistory commits one record after the record at lastSeq (0 for an
 // instance without history) and returns the new record's sequence. It
 // returns ErrConflict if another writer committed first.
+//
+// Payloads over InlineLimit are moved to the object store first; rec's
+// events then hold references, which readers resolve.
 func (h *Hub) AppendHistory(ctx context.Context, instanceID string, rec *protocol.HistoryRecord, lastSeq uint64) (uint64, error) {
+	for i := range rec.Events {
+		if err := h.offloadEvent(ctx, instanceID, &rec.Events[i]); err != nil {
+			return 0, fmt.Errorf("append history of %s: %w", instanceID, err)
+		}
+	}
 	data, err := protocol.Marshal(rec)
 	if err != nil {
 		return 0, err

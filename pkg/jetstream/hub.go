@@ -35,6 +35,10 @@ type Config struct {
 	// ActivityLease is how long an activity worker may hold a task without a
 	// heartbeat before the task is handed to another worker (default 30s).
 	ActivityLease time.Duration
+	// MaxPayload is the hard cap on one payload (input, output, event data,
+	// activity result) in bytes (default DefaultMaxPayload). Payloads over
+	// InlineLimit are kept in the hub's object store.
+	MaxPayload int
 	// Logger receives the hub's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -56,6 +60,7 @@ type Hub struct {
 	instances jetstream.KeyValue
 	registry  jetstream.KeyValue
 	workers   jetstream.KeyValue
+	payloads  jetstream.ObjectStore
 	log       *slog.Logger
 }
 
@@ -82,6 +87,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = DefaultMaxPayload
+	}
+	if cfg.MaxPayload > protocol.MaxPayload {
+		return nil, fmt.Errorf("hub %s: MaxPayload %d is over the limit of %d", cfg.Name, cfg.MaxPayload, protocol.MaxPayload)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -147,6 +158,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 			return nil, fmt.Errorf("hub %s: provision bucket %s: %w", cfg.Name, k.cfg.Bucket, err)
 		}
 		*k.dst = kv
+	}
+	h.payloads, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: base + "_PAYLOADS", Storage: storage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hub %s: provision object store: %w", cfg.Name, err)
 	}
 	if h.partitions, err = h.settlePartitions(ctx); err != nil {
 		return nil, err

@@ -15,6 +15,9 @@ import (
 // SendWork publishes a work item to its instance's inbox. A non-empty msgID
 // makes the publish idempotent within the stream's duplicate window.
 func (h *Hub) SendWork(ctx context.Context, item *protocol.WorkItem, msgID string) error {
+	if err := h.offloadEvent(ctx, item.InstanceID, &item.Event); err != nil {
+		return err
+	}
 	data, err := protocol.Marshal(item)
 	if err != nil {
 		return err

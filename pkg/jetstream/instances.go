@@ -27,7 +27,14 @@ func (h *Hub) GetInstance(ctx context.Context, instanceID string) (*InstanceEntr
 	if err != nil {
 		return nil, fmt.Errorf("get instance %s: %w", instanceID, err)
 	}
-	return decodeEntry(e)
+	out, err := decodeEntry(e)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.ResolveState(ctx, &out.State); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func decodeEntry(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
@@ -41,6 +48,9 @@ func decodeEntry(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
 // CreateInstance stores the state of a new instance; ErrInstanceExists if
 // the ID is taken.
 func (h *Hub) CreateInstance(ctx context.Context, st *protocol.InstanceState) (uint64, error) {
+	if err := h.offloadState(ctx, st); err != nil {
+		return 0, err
+	}
 	data, err := protocol.Marshal(st)
 	if err != nil {
 		return 0, err
@@ -58,6 +68,9 @@ func (h *Hub) CreateInstance(ctx context.Context, st *protocol.InstanceState) (u
 // UpdateInstance replaces an instance's state if it is still at revision
 // and returns the new revision; ErrConflict if it changed meanwhile.
 func (h *Hub) UpdateInstance(ctx context.Context, st *protocol.InstanceState, revision uint64) (uint64, error) {
+	if err := h.offloadState(ctx, st); err != nil {
+		return 0, err
+	}
 	data, err := protocol.Marshal(st)
 	if err != nil {
 		return 0, err
@@ -93,6 +106,7 @@ func (h *Hub) WatchInstance(ctx context.Context, instanceID string) (jetstream.K
 }
 
 // DecodeInstance decodes a watched KV entry; it returns nil for a deletion.
+// Large payloads stay references: resolve them with Hub.ResolveState.
 func DecodeInstance(e jetstream.KeyValueEntry) (*InstanceEntry, error) {
 	if e == nil || e.Operation() != jetstream.KeyValuePut {
 		return nil, nil
@@ -109,7 +123,10 @@ func (h *Hub) PurgeInstance(ctx context.Context, instanceID string) error {
 	if err := h.PurgeHistory(ctx, instanceID); err != nil {
 		return err
 	}
-	return h.DeleteInstance(ctx, instanceID)
+	if err := h.DeleteInstance(ctx, instanceID); err != nil {
+		return err
+	}
+	return h.purgePayloads(ctx, instanceID)
 }
 
 // ClaimInstance stores the state of a new instance and files it in the

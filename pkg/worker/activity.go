@@ -139,9 +139,16 @@ func (w *ActivityWorker) run(ctx context.Context, fn activity.Func, task *protoc
 		result  []byte
 		failure *protocol.Failure
 	}
+	input, err := w.hub.ResolvePayload(ctx, task.Input)
+	if err != nil {
+		lease.stop()
+		w.log.Error("cannot load activity input; task will run again", "activity", task.Name, "instance", task.InstanceID, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
 	done := make(chan outcome, 1)
 	go func() {
-		r, f := invoke(actx, fn, task.Input)
+		r, f := invoke(actx, fn, input, w.hub.Config().MaxPayload)
 		done <- outcome{r, f}
 	}()
 	var out outcome
@@ -235,7 +242,7 @@ func (w *ActivityWorker) keepLease(ctx context.Context, cancel context.CancelFun
 }
 
 // invoke runs an activity, turning an error or a panic into a Failure.
-func invoke(ctx context.Context, fn activity.Func, input []byte) (result []byte, failure *protocol.Failure) {
+func invoke(ctx context.Context, fn activity.Func, input []byte, maxPayload int) (result []byte, failure *protocol.Failure) {
 	defer func() {
 		if r := recover(); r != nil {
 			failure = &protocol.Failure{Type: "Panic", Message: fmt.Sprint(r), Stack: string(debug.Stack())}
@@ -243,7 +250,7 @@ func invoke(ctx context.Context, fn activity.Func, input []byte) (result []byte,
 	}()
 	out, err := fn(ctx, input)
 	if err == nil {
-		err = protocol.CheckPayload("activity result", out)
+		err = protocol.CheckPayloadLimit("activity result", out, maxPayload)
 	}
 	if err != nil {
 		typ := fmt.Sprintf("%T", err)

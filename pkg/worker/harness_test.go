@@ -30,12 +30,18 @@ type env struct {
 }
 
 func newEnv(t testing.TB) *env {
+	return newEnvWith(t, jetstream.Config{})
+}
+
+// newEnvWith is newEnv with hub settings; name, lease and logger are set here.
+func newEnvWith(t testing.TB, cfg jetstream.Config) *env {
 	t.Helper()
 	srv := testnats.Server(t)
 	nc := testnats.Connect(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	hub, err := jetstream.Open(ctx, nc, jetstream.Config{Name: "test", ActivityLease: 5 * time.Second, Logger: quietLogger()})
+	cfg.Name, cfg.ActivityLease, cfg.Logger = "test", 5*time.Second, quietLogger()
+	hub, err := jetstream.Open(ctx, nc, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

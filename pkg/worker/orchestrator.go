@@ -255,7 +255,7 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 	switch {
 	case ci != nil:
 	case optimistic && batch[0].item.Event.Type == protocol.EventExecutionStarted:
-		ci = &cachedInstance{id: id, rt: engine.New(id, w.reg.Lookup)}
+		ci = &cachedInstance{id: id, rt: w.newRuntime(id)}
 	default:
 		if ci, err = w.load(ctx, id); err != nil {
 			return err
@@ -275,7 +275,7 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 			return err
 		}
 		ci.rt.Close()
-		ci.rt, ci.lastSeq = engine.New(id, w.reg.Lookup), 0
+		ci.rt, ci.lastSeq = w.newRuntime(id), 0
 	} else if ci.rt.Status() == protocol.StatusContinuedAsNew {
 		return errNotYet // wait for the new execution's start
 	}
@@ -283,6 +283,9 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 	events := make([]protocol.Event, 0, len(batch))
 	for _, m := range batch {
 		ev := m.item.Event
+		if err := w.hub.ResolveEvent(ctx, &ev); err != nil {
+			return err
+		}
 		if ev.Type == protocol.EventExecutionStarted && ev.Version == "" {
 			ev.Version = w.reg.Version(ev.Name) // stamped by the worker that starts it
 		}
@@ -340,7 +343,7 @@ func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstan
 			}
 		}
 	}
-	rt := engine.New(id, w.reg.Lookup)
+	rt := w.newRuntime(id)
 	if err := rt.Replay(hist.Records); err != nil {
 		rt.Close()
 		return nil, err
@@ -570,4 +573,10 @@ func newExecution(ci *cachedInstance, batch []inboxMsg) bool {
 		}
 	}
 	return false
+}
+
+func (w *OrchestratorWorker) newRuntime(id string) *engine.Runtime {
+	rt := engine.New(id, w.reg.Lookup)
+	rt.SetMaxPayload(w.hub.Config().MaxPayload)
+	return rt
 }

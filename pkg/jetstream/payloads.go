@@ -1,0 +1,133 @@
+package jetstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// InlineLimit is the largest payload carried inside messages and history;
+// larger ones are stored in the hub's object store and referenced.
+const InlineLimit = 256 << 10
+
+// DefaultMaxPayload is the default hard cap on one payload.
+const DefaultMaxPayload = 16 << 20
+
+// refPrefix starts a payload that refers to an object; JSON never starts
+// with a NUL byte, so a reference cannot be mistaken for a payload.
+const refPrefix = "\x00endure-ref:"
+
+// objectName names a payload of an instance by its content, so storing the
+// same payload again is a no-op and purging an instance finds its objects.
+func objectName(instanceID string, p []byte) string {
+	sum := sha256.Sum256(p)
+	return instanceID + "/" + hex.EncodeToString(sum[:])
+}
+
+// offload replaces a payload larger than InlineLimit by a reference to an
+// object holding it. It refuses payloads over the hub's MaxPayload.
+func (h *Hub) offload(ctx context.Context, instanceID string, p *[]byte) error {
+	if len(*p) <= InlineLimit || bytes.HasPrefix(*p, []byte(refPrefix)) {
+		return nil
+	}
+	if len(*p) > h.cfg.MaxPayload {
+		return fmt.Errorf("%w: %d bytes, the hub's limit is %d", protocol.ErrPayloadTooLarge, len(*p), h.cfg.MaxPayload)
+	}
+	name := objectName(instanceID, *p)
+	if _, err := h.payloads.PutBytes(ctx, name, *p); err != nil {
+		return fmt.Errorf("store payload %s: %w", name, err)
+	}
+	*p = []byte(refPrefix + name)
+	return nil
+}
+
+// ResolvePayload returns the payload a reference stands for, or p itself.
+func (h *Hub) ResolvePayload(ctx context.Context, p []byte) ([]byte, error) {
+	if !bytes.HasPrefix(p, []byte(refPrefix)) {
+		return p, nil
+	}
+	name := string(p[len(refPrefix):])
+	data, err := h.payloads.GetBytes(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("load payload %s: %w", name, err)
+	}
+	return data, nil
+}
+
+func (h *Hub) offloadEvent(ctx context.Context, instanceID string, ev *protocol.Event) error {
+	for _, p := range []*[]byte{&ev.Input, &ev.Result} {
+		if err := h.offload(ctx, instanceID, p); err != nil {
+			return err
+		}
+	}
+	for i := range ev.Carried {
+		if err := h.offloadEvent(ctx, instanceID, &ev.Carried[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResolveEvent replaces references in an event's payloads by the payloads.
+func (h *Hub) ResolveEvent(ctx context.Context, ev *protocol.Event) error {
+	var err error
+	if ev.Input, err = h.ResolvePayload(ctx, ev.Input); err != nil {
+		return err
+	}
+	if ev.Result, err = h.ResolvePayload(ctx, ev.Result); err != nil {
+		return err
+	}
+	for i := range ev.Carried {
+		if err := h.ResolveEvent(ctx, &ev.Carried[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Hub) offloadState(ctx context.Context, st *protocol.InstanceState) error {
+	for _, p := range []*[]byte{&st.Input, &st.Output, &st.CustomStatus} {
+		if err := h.offload(ctx, st.InstanceID, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResolveState replaces references in an instance state's payloads.
+func (h *Hub) ResolveState(ctx context.Context, st *protocol.InstanceState) error {
+	for _, p := range []*[]byte{&st.Input, &st.Output, &st.CustomStatus} {
+		v, err := h.ResolvePayload(ctx, *p)
+		if err != nil {
+			return err
+		}
+		*p = v
+	}
+	return nil
+}
+
+// purgePayloads deletes the objects of an instance.
+func (h *Hub) purgePayloads(ctx context.Context, instanceID string) error {
+	infos, err := h.payloads.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list payloads: %w", err)
+	}
+	for _, info := range infos {
+		if strings.HasPrefix(info.Name, instanceID+"/") {
+			if err := h.payloads.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return fmt.Errorf("delete payload %s: %w", info.Name, err)
+			}
+		}
+	}
+	return nil
+}
