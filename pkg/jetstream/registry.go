@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -39,4 +41,44 @@ func (h *Hub) HasOrchestrator(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("look up orchestrator %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// ActivityNames keeps the set of activity names registered in the hub up to
+// date in memory until ctx ends. It returns once the current names are
+// loaded; the returned function reports whether a name is registered, and
+// how many names are.
+func (h *Hub) ActivityNames(ctx context.Context) (func(name string) (known bool, total int), error) {
+	w, err := h.registry.Watch(ctx, "activity.*", jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("watch activity registry: %w", err)
+	}
+	var mu sync.RWMutex
+	names := map[string]bool{}
+	loaded := make(chan struct{})
+	go func() {
+		defer w.Stop()
+		initial := true
+		for e := range w.Updates() {
+			if e == nil {
+				if initial {
+					initial = false
+					close(loaded)
+				}
+				continue
+			}
+			mu.Lock()
+			names[strings.TrimPrefix(e.Key(), "activity.")] = true
+			mu.Unlock()
+		}
+	}()
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return func(name string) (bool, int) {
+		mu.RLock()
+		defer mu.RUnlock()
+		return names[name], len(names)
+	}, nil
 }

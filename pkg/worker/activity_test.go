@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,5 +94,21 @@ func TestHungActivityIsRetriedAfterItsHeartbeatTimeout(t *testing.T) {
 	st := e.wait(id)
 	if st.RuntimeStatus != protocol.StatusCompleted || string(st.Output) != "2" || runs.Load() != 2 {
 		t.Fatalf("got %s output %s after %d runs; want the second attempt to complete", st.RuntimeStatus, st.Output, runs.Load())
+	}
+}
+
+func TestCallingAnUnregisteredActivityFailsClearly(t *testing.T) {
+	e := newEnv(t)
+	must(t, activity.Register(e.acts, "Known", func(context.Context, any) (string, error) { return "ok", nil }))
+	must(t, workflow.Register(e.orch, "Typo", func(ctx *workflow.Context, _ any) (string, error) {
+		return workflow.CallActivity[string](ctx, "Knwon", nil).Await()
+	}))
+	e.startActivities()
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	id, err := e.client.Start(context.Background(), "Typo")
+	must(t, err)
+	st := e.wait(id)
+	if st.RuntimeStatus != protocol.StatusFailed || st.Failure == nil || !strings.Contains(st.Failure.Message, `"Knwon" is not registered`) {
+		t.Fatalf("got %s %+v, want a failure naming the unknown activity", st.RuntimeStatus, st.Failure)
 	}
 }

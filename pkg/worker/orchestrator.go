@@ -55,6 +55,10 @@ type OrchestratorWorker struct {
 	wg     sync.WaitGroup
 	ready  chan struct{}
 	id     string // this worker's name among the hub's live workers
+
+	// activityKnown reports whether an activity name is registered in the
+	// hub, and how many are.
+	activityKnown func(name string) (known bool, total int)
 }
 
 // instanceQueue holds the messages of one instance waiting for its next step.
@@ -102,6 +106,11 @@ func (w *OrchestratorWorker) Run(ctx context.Context) error {
 	if err := w.hub.RegisterOrchestrators(ctx, w.reg.Names()); err != nil {
 		return err
 	}
+	known, err := w.hub.ActivityNames(ctx)
+	if err != nil {
+		return err
+	}
+	w.activityKnown = known
 	defer func() {
 		w.wg.Wait()
 		w.cache.closeAll()
@@ -429,6 +438,17 @@ func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance,
 	for _, ev := range events {
 		switch ev.Type {
 		case protocol.EventTaskScheduled:
+			if known, total := w.activityKnown(ev.Name); !known && total > 0 {
+				// Activity workers are running, and none hosts this name: a
+				// typo or a missing deployment. Fail the call rather than
+				// leave it waiting for ever.
+				eff.SendWork(&protocol.WorkItem{InstanceID: ci.id, ExecutionID: exec, Event: protocol.Event{
+					Type: protocol.EventTaskFailed, Time: rec.Time, TaskID: ev.TaskID,
+					Failure: &protocol.Failure{Type: "UnknownActivity", Message: fmt.Sprintf(
+						"activity %q is not registered by any activity worker of hub %s", ev.Name, w.hub.Name())},
+				}}, "unknown/"+ci.id+"/"+exec+"/"+strconv.Itoa(int(ev.TaskID)))
+				continue
+			}
 			eff.SendTask(&protocol.ActivityTask{
 				InstanceID: ci.id, ExecutionID: exec, TaskID: ev.TaskID, Name: ev.Name, Input: ev.Input, Timeout: ev.Timeout,
 				Generation: ci.rt.Generation(),
