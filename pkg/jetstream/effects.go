@@ -19,7 +19,7 @@ import (
 type Effects struct {
 	h       *Hub
 	pending []pendingAck
-	purges  []string // subjects to purge: cancelled timers, old index entries
+	purges  []string // subjects to purge: cancelled timers
 	err     error
 	state   int // index in pending of the state update, -1 if none
 }
@@ -83,7 +83,7 @@ func (e *Effects) Index(st *protocol.InstanceState, prev protocol.RuntimeStatus)
 	}
 	e.publish("index "+st.InstanceID, &nats.Msg{Subject: e.h.indexSubject(st.Status, st.InstanceID), Data: data})
 	if prev != "" && prev != st.Status {
-		e.purges = append(e.purges, e.h.indexSubject(prev, st.InstanceID))
+		e.publish("unindex "+st.InstanceID, e.h.tombstone(prev, st.InstanceID), jetstream.WithMsgTTL(tombstoneTTL))
 	}
 }
 
@@ -116,11 +116,7 @@ func (e *Effects) Send(ctx context.Context) (uint64, error) {
 	purged := make(chan error, 1)
 	go func() {
 		for _, subj := range e.purges {
-			stream := e.h.index
-			if e.h.isTimerSubject(subj) {
-				stream = e.h.inbox
-			}
-			if err := stream.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
+			if err := e.h.inbox.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
 				purged <- fmt.Errorf("purge %s: %w", subj, err)
 				return
 			}

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
@@ -133,11 +132,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 			Retention:         jetstream.LimitsPolicy,
 			MaxMsgsPerSubject: 1,
 			AllowDirect:       true,
+			AllowMsgTTL:       true,
 		}},
 	}
 	for _, s := range streams {
 		s.cfg.Storage, s.cfg.Replicas = storage, cfg.Replicas
-		st, err := js.CreateOrUpdateStream(ctx, s.cfg)
+		st, err := provisionStream(ctx, js, s.cfg)
 		if err != nil {
 			return nil, fmt.Errorf("hub %s: provision stream %s: %w", cfg.Name, s.cfg.Name, err)
 		}
@@ -153,13 +153,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 	}
 	for _, k := range kvs {
 		k.cfg.Storage, k.cfg.Replicas = storage, cfg.Replicas
-		kv, err := js.CreateOrUpdateKeyValue(ctx, k.cfg)
+		kv, err := provisionKeyValue(ctx, js, k.cfg)
 		if err != nil {
 			return nil, fmt.Errorf("hub %s: provision bucket %s: %w", cfg.Name, k.cfg.Bucket, err)
 		}
 		*k.dst = kv
 	}
-	h.payloads, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	h.payloads, err = provisionObjectStore(ctx, js, jetstream.ObjectStoreConfig{
 		Bucket: base + "_PAYLOADS", Storage: storage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
@@ -220,10 +220,6 @@ func (h *Hub) historySubject(instanceID string) string {
 }
 
 func (h *Hub) taskSubject(activity string) string { return h.prefix + ".task." + activity }
-
-func (h *Hub) isTimerSubject(subject string) bool {
-	return strings.HasPrefix(subject, h.prefix+".timer.")
-}
 
 func (h *Hub) timerSubject(instanceID, executionID string, taskID int32) string {
 	return h.prefix + ".timer." + instanceID + "." + executionID + "." + strconv.Itoa(int(taskID))

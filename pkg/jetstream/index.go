@@ -3,8 +3,10 @@ package jetstream
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -31,6 +33,18 @@ func (h *Hub) IndexInstance(ctx context.Context, st *protocol.InstanceState, pre
 		return h.UnindexInstance(ctx, st.InstanceID, prev)
 	}
 	return nil
+}
+
+// tombstoneTTL is how long a tombstone stays in the index: long enough to
+// have replaced the entry it removes, then it expires by itself.
+const tombstoneTTL = time.Minute
+
+// tombstone is an empty index message that replaces an instance's entry
+// under status (the stream keeps one message per subject); listing skips it.
+// Publishing one is as cheap as any publish, where purging a subject is an
+// API round trip.
+func (h *Hub) tombstone(status protocol.RuntimeStatus, instanceID string) *nats.Msg {
+	return &nats.Msg{Subject: h.indexSubject(status, instanceID)}
 }
 
 // UnindexInstance removes the instance's entry under status.

@@ -2,8 +2,9 @@ package jetstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,17 +22,55 @@ func (h *Hub) Heartbeat(ctx context.Context, workerID string) error {
 	return nil
 }
 
-// LiveWorkers returns the IDs of the orchestrator workers whose heartbeat
-// has not expired.
-func (h *Hub) LiveWorkers(ctx context.Context) ([]string, error) {
-	keys, err := h.workers.Keys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
+// WatchWorkers follows the orchestrator workers' heartbeats until ctx ends.
+// It returns once the current heartbeats are loaded; the returned function
+// lists, sorted, the workers heard from within WorkerTTL (as this process's
+// clock measures it, so clocks need not agree).
+func (h *Hub) WatchWorkers(ctx context.Context) (func() []string, error) {
+	w, err := h.workers.WatchAll(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("live workers: %w", err)
+		return nil, fmt.Errorf("watch workers: %w", err)
 	}
-	return keys, nil
+	var mu sync.Mutex
+	seen := map[string]time.Time{}
+	loaded := make(chan struct{})
+	go func() {
+		defer w.Stop()
+		initial := true
+		for e := range w.Updates() {
+			if e == nil {
+				if initial {
+					initial = false
+					close(loaded)
+				}
+				continue
+			}
+			mu.Lock()
+			if e.Operation() == jetstream.KeyValuePut {
+				seen[e.Key()] = time.Now()
+			} else {
+				delete(seen, e.Key())
+			}
+			mu.Unlock()
+		}
+	}()
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var live []string
+		for id, t := range seen {
+			if time.Since(t) < WorkerTTL {
+				live = append(live, id)
+			}
+		}
+		sort.Strings(live)
+		return live
+	}, nil
 }
 
 // Leave removes an orchestrator worker from the live set at once.

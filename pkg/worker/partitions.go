@@ -34,6 +34,10 @@ func owner(live []string, p int) string {
 // until ctx ends. The first assignment is made before it returns ready.
 func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) error {
 	consuming := map[int]njs.ConsumeContext{}
+	live, err := w.hub.WatchWorkers(ctx)
+	if err != nil {
+		return err
+	}
 	shared, err := w.hub.SharedInboxConsumer(ctx)
 	if err != nil {
 		return err
@@ -56,7 +60,7 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 	defer tick.Stop()
 	first := true
 	for {
-		if err := w.rebalance(ctx, consuming); err != nil {
+		if err := w.rebalance(ctx, consuming, live); err != nil {
 			if first {
 				return err
 			}
@@ -78,14 +82,11 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 
 // rebalance renews the heartbeat, then starts and stops partition consumers
 // to match the current owners.
-func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext) error {
+func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext, liveWorkers func() []string) error {
 	if err := w.hub.Heartbeat(ctx, w.id); err != nil {
 		return err
 	}
-	live, err := w.hub.LiveWorkers(ctx)
-	if err != nil {
-		return err
-	}
+	live := liveWorkers()
 	if !slices.Contains(live, w.id) {
 		live = append(live, w.id)
 	}
