@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 )
 
@@ -13,10 +14,12 @@ type coroutine struct {
 	resume   chan bool // true: go on; false: unwind and exit
 	yield    chan struct{}
 	finished bool
+	stopping bool        // stop is unwinding the code
 	blocked  func() bool // the condition the code waits for; nil when running
 }
 
-// exitSignal unwinds an orchestrator goroutine whose runtime was discarded.
+// exitSignal unwinds code that waits while the coroutine is being stopped
+// (from a deferred function, say).
 type exitSignal struct{}
 
 // panicFailure carries a panic out of the orchestrator goroutine.
@@ -37,7 +40,7 @@ func startCoroutine(fn func(), done func(p *panicFailure)) *coroutine {
 		defer func() {
 			r := recover()
 			co.finished = true
-			if _, ok := r.(exitSignal); ok {
+			if co.stopping {
 				co.yield <- struct{}{}
 				return
 			}
@@ -52,7 +55,7 @@ func startCoroutine(fn func(), done func(p *panicFailure)) *coroutine {
 			co.yield <- struct{}{}
 		}()
 		if !<-co.resume {
-			panic(exitSignal{})
+			runtime.Goexit()
 		}
 		fn()
 		returned = true
@@ -81,20 +84,27 @@ func (co *coroutine) runIfReady() {
 // wait is called on the orchestrator goroutine: it parks the code until
 // ready() holds.
 func (co *coroutine) wait(ready func() bool) {
+	if co.stopping {
+		panic(exitSignal{}) // a deferred function waits while being unwound
+	}
 	for !ready() {
 		co.blocked = ready
 		co.yield <- struct{}{}
 		if !<-co.resume {
-			panic(exitSignal{})
+			// runtime.Goexit, unlike a panic, cannot be recovered by the
+			// orchestrator's own code, so the unwinding always completes.
+			runtime.Goexit()
 		}
 	}
 }
 
-// stop unwinds a parked goroutine so that it does not leak.
+// stop unwinds a parked goroutine so that it does not leak. It must be
+// called from the executor side.
 func (co *coroutine) stop() {
 	if co.finished {
 		return
 	}
+	co.stopping = true
 	co.resume <- false
 	<-co.yield
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +104,9 @@ type Runtime struct {
 	output       []byte
 	failure      *protocol.Failure
 	customStatus []byte
+	// recordedStatus is the custom status as of the last record; a finished
+	// instance is restored from records without running its code.
+	recordedStatus []byte
 
 	nextID   int32
 	pending  map[int32]*Future // activity calls and timers awaiting a result
@@ -177,6 +181,12 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 	defer func() { r.replaying = false }()
 	for _, rec := range records {
 		r.now = rec.Time
+		if rec.CustomStatus != nil {
+			r.recordedStatus = rec.CustomStatus
+			if string(rec.CustomStatus) == "null" {
+				r.recordedStatus = nil
+			}
+		}
 		for _, ev := range rec.Events {
 			if ev.Type == protocol.EventPatchApplied {
 				r.patched[ev.Name] = true
@@ -190,6 +200,17 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 				return err
 			}
 		}
+	}
+	if !r.done() && len(r.expectedCancels) > 0 {
+		ids := make([]int, 0, len(r.expectedCancels))
+		for id := range r.expectedCancels {
+			ids = append(ids, int(id))
+		}
+		sort.Ints(ids)
+		r.fail(&protocol.Failure{
+			Type:    FailureTypeNonDeterminism,
+			Message: fmt.Sprintf("%v: history cancels timer #%d but the code did not", ErrNonDeterminism, ids[0]),
+		})
 	}
 	if !r.done() && len(r.expected) > 0 {
 		ids := make([]int, 0, len(r.expected))
@@ -211,6 +232,13 @@ func (r *Runtime) Replay(records []protocol.HistoryRecord) error {
 // restoreFinished sets the state of a finished instance from its history.
 func (r *Runtime) restoreFinished(records []protocol.HistoryRecord) {
 	for _, rec := range records {
+		if rec.CustomStatus != nil {
+			r.customStatus = rec.CustomStatus
+			if string(rec.CustomStatus) == "null" {
+				r.customStatus = nil
+			}
+			r.recordedStatus = r.customStatus
+		}
 		for _, ev := range rec.Events {
 			switch ev.Type {
 			case protocol.EventExecutionStarted:
@@ -263,7 +291,15 @@ func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.Histor
 	if len(events) == 0 {
 		return nil, nil
 	}
-	return &protocol.HistoryRecord{Time: now, Events: events}, nil
+	rec := &protocol.HistoryRecord{Time: now, Events: events}
+	if !bytes.Equal(r.customStatus, r.recordedStatus) {
+		rec.CustomStatus = r.customStatus
+		if rec.CustomStatus == nil {
+			rec.CustomStatus = []byte("null")
+		}
+		r.recordedStatus = r.customStatus
+	}
+	return rec, nil
 }
 
 // Close stops the coroutine of a runtime that is no longer needed.
@@ -402,8 +438,11 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		for _, h := range held {
 			if h.Type != protocol.EventEventRaised {
 				delete(r.heldIDs, h.TaskID)
+				if _, ok := r.pending[h.TaskID]; !ok {
+					continue // cancelled by the code while it took an earlier held input
+				}
 			}
-			if !r.status.Terminal() {
+			if !r.done() {
 				r.deliver(h)
 			}
 		}
@@ -463,7 +502,7 @@ func (r *Runtime) deliver(ev protocol.Event) {
 // finish records the code's return; it runs on the orchestrator goroutine.
 func (r *Runtime) finish(out []byte, err error) {
 	if r.replaying {
-		r.fail(&protocol.Failure{
+		r.failed(&protocol.Failure{
 			Type:    FailureTypeNonDeterminism,
 			Message: fmt.Sprintf("%v: the orchestrator returned, but its history goes on", ErrNonDeterminism),
 		})
@@ -478,7 +517,7 @@ func (r *Runtime) finish(out []byte, err error) {
 		err = r.CheckPayload("orchestrator output", out)
 	}
 	if err != nil {
-		r.fail(toFailure(err))
+		r.failed(toFailure(err))
 		return
 	}
 	r.status, r.output = protocol.StatusCompleted, out
@@ -499,7 +538,7 @@ func (c *ContinueAsNew) Error() string { return "continue as new" }
 
 func (r *Runtime) continueAsNew(c *ContinueAsNew) {
 	if err := r.CheckPayload("continue-as-new input", c.Input); err != nil {
-		r.fail(toFailure(err))
+		r.failed(toFailure(err))
 		return
 	}
 	ev := protocol.Event{
@@ -537,17 +576,24 @@ func (r *Runtime) crashed(p *panicFailure) {
 		return
 	}
 	if nd, ok := p.value.(nondeterminism); ok {
-		r.fail(&protocol.Failure{Type: FailureTypeNonDeterminism, Message: nd.msg})
+		r.failed(&protocol.Failure{Type: FailureTypeNonDeterminism, Message: nd.msg})
 		return
 	}
-	r.fail(&protocol.Failure{Type: FailureTypePanic, Message: fmt.Sprint(p.value), Stack: p.stack})
+	r.failed(&protocol.Failure{Type: FailureTypePanic, Message: fmt.Sprint(p.value), Stack: p.stack})
 }
 
+// fail ends the execution with a failure found by the executor (replay
+// found a mismatch): it unwinds the parked code first.
 func (r *Runtime) fail(f *protocol.Failure) {
-	if r.co != nil && !r.co.finished && r.co.blocked != nil {
-		// Called from the executor side: unwind the parked code first.
+	if r.co != nil {
 		r.co.stop()
 	}
+	r.failed(f)
+}
+
+// failed records the execution's failure; on the orchestrator goroutine
+// (the code returned an error, panicked or diverged) it is called directly.
+func (r *Runtime) failed(f *protocol.Failure) {
 	r.status, r.failure = protocol.StatusFailed, f
 	r.out = append(r.out, protocol.Event{Type: protocol.EventExecutionFailed, Time: r.now, Failure: f})
 	r.cancelPendingTimers()
@@ -677,6 +723,9 @@ func (r *Runtime) CancelTimer(f *Future) {
 	if r.expectedCancels[f.id] {
 		delete(r.expectedCancels, f.id)
 		return
+	}
+	if r.replaying {
+		panic(nondeterminism{msg: fmt.Sprintf("%v: history does not cancel timer #%d, but the code did", ErrNonDeterminism, f.id)})
 	}
 	r.out = append(r.out, protocol.Event{Type: protocol.EventTimerCanceled, Time: r.now, TaskID: f.id})
 }

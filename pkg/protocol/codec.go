@@ -32,11 +32,14 @@ func Unmarshal(data []byte, v versioned) (err error) {
 			err = fmt.Errorf("%w: %T: %v", ErrDecode, v, r)
 		}
 	}()
+	if err := checkLengths(data); err != nil {
+		return fmt.Errorf("%w: %T: %v", ErrDecode, v, err)
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %T: %v", ErrDecode, v, err)
 	}
-	if ver := v.version(); ver == 0 || ver > FormatVersion {
+	if ver := v.version(); ver < 1 || ver > FormatVersion {
 		return fmt.Errorf("%w: %T: unsupported format version %d", ErrDecode, v, ver)
 	}
 	if err := v.check(); err != nil {
@@ -47,27 +50,40 @@ func Unmarshal(data []byte, v versioned) (err error) {
 
 // versioned is implemented by every top-level wire type.
 type versioned interface {
-	version() uint8
-	setVersion(uint8)
+	version() int
+	setVersion(int)
 	check() error
 }
 
-func (r *HistoryRecord) version() uint8     { return r.V }
-func (r *HistoryRecord) setVersion(v uint8) { r.V = v }
+func (r *HistoryRecord) version() int     { return r.V }
+func (r *HistoryRecord) setVersion(v int) { r.V = v }
 func (r *HistoryRecord) check() error {
 	for i := range r.Events {
-		if !r.Events[i].Type.Valid() {
-			return fmt.Errorf("event %d: unknown type %d", i, r.Events[i].Type)
+		if err := r.Events[i].check(); err != nil {
+			return fmt.Errorf("event %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-func (w *WorkItem) version() uint8     { return w.V }
-func (w *WorkItem) setVersion(v uint8) { w.V = v }
+// check validates an event's type and those of the events it carries.
+func (e *Event) check() error {
+	if !e.Type.Valid() {
+		return fmt.Errorf("unknown event type %d", e.Type)
+	}
+	for i := range e.Carried {
+		if err := e.Carried[i].check(); err != nil {
+			return fmt.Errorf("carried event %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (w *WorkItem) version() int     { return w.V }
+func (w *WorkItem) setVersion(v int) { w.V = v }
 func (w *WorkItem) check() error {
-	if !w.Event.Type.Valid() {
-		return fmt.Errorf("unknown event type %d", w.Event.Type)
+	if err := w.Event.check(); err != nil {
+		return err
 	}
 	if w.ExecutionID != "" {
 		if err := ValidateInstanceID(w.ExecutionID); err != nil {
@@ -82,8 +98,8 @@ func (w *WorkItem) check() error {
 	return ValidateInstanceID(w.InstanceID)
 }
 
-func (t *ActivityTask) version() uint8     { return t.V }
-func (t *ActivityTask) setVersion(v uint8) { t.V = v }
+func (t *ActivityTask) version() int     { return t.V }
+func (t *ActivityTask) setVersion(v int) { t.V = v }
 func (t *ActivityTask) check() error {
 	if err := ValidateInstanceID(t.InstanceID); err != nil {
 		return err
@@ -91,10 +107,10 @@ func (t *ActivityTask) check() error {
 	return ValidateName(t.Name)
 }
 
-func (s *InstanceState) version() uint8     { return s.V }
-func (s *InstanceState) setVersion(v uint8) { s.V = v }
-func (s *InstanceState) check() error       { return ValidateInstanceID(s.InstanceID) }
+func (s *InstanceState) version() int     { return s.V }
+func (s *InstanceState) setVersion(v int) { s.V = v }
+func (s *InstanceState) check() error     { return ValidateInstanceID(s.InstanceID) }
 
-func (e *IndexEntry) version() uint8     { return e.V }
-func (e *IndexEntry) setVersion(v uint8) { e.V = v }
-func (e *IndexEntry) check() error       { return ValidateInstanceID(e.InstanceID) }
+func (e *IndexEntry) version() int     { return e.V }
+func (e *IndexEntry) setVersion(v int) { e.V = v }
+func (e *IndexEntry) check() error     { return ValidateInstanceID(e.InstanceID) }

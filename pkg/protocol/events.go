@@ -6,7 +6,7 @@ import (
 )
 
 // EventType says what a history Event records.
-type EventType uint8
+type EventType int
 
 // The kinds of history events. Their numeric values are part of the wire
 // format: append new kinds, never renumber.
@@ -87,7 +87,7 @@ func (t EventType) String() string {
 	if n, ok := eventTypeNames[t]; ok {
 		return n
 	}
-	return fmt.Sprintf("EventType(%d)", uint8(t))
+	return fmt.Sprintf("EventType(%d)", int(t))
 }
 
 // Valid reports whether t is a known event type.
@@ -173,9 +173,12 @@ type ParentRef struct {
 // message on the instance's history subject.
 type HistoryRecord struct {
 	// V is the format version.
-	V uint8 `msgpack:"v"`
+	V int `msgpack:"v"`
 	// Time is the step's replay-stable current time.
 	Time time.Time `msgpack:"ts"`
 	// Events are the step's new history events, in order.
 	Events []Event `msgpack:"e"`
+	// CustomStatus is the custom status the step set, if it changed it
+	// (JSON; "null" when cleared).
+	CustomStatus []byte `msgpack:"cs,omitempty"`
 }

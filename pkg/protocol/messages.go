@@ -4,14 +4,14 @@ import "time"
 
 // FormatVersion is the wire format version written by this build. Decoding
 // accepts versions from 1 up to it.
-const FormatVersion uint8 = 1
+const FormatVersion = 1
 
 // WorkItem is a message on an orchestration instance's inbox: something that
 // happened to the instance (started, an activity result, a fired timer, a
 // raised event, a management request) and must become part of its history.
 type WorkItem struct {
 	// V is the format version.
-	V uint8 `msgpack:"v"`
+	V int `msgpack:"v"`
 	// InstanceID names the target instance.
 	InstanceID string `msgpack:"i"`
 	// ExecutionID names the target execution; results addressed to an older
@@ -24,7 +24,7 @@ type WorkItem struct {
 // ActivityTask asks an activity worker to run one activity call.
 type ActivityTask struct {
 	// V is the format version.
-	V uint8 `msgpack:"v"`
+	V int `msgpack:"v"`
 	// InstanceID is the calling instance; the result goes to its inbox.
 	InstanceID string `msgpack:"i"`
 	// ExecutionID is the calling execution.
@@ -70,7 +70,7 @@ func (s RuntimeStatus) Terminal() bool {
 // instances KV bucket under the instance ID.
 type InstanceState struct {
 	// V is the format version.
-	V uint8 `msgpack:"v"`
+	V int `msgpack:"v"`
 	// InstanceID is the instance's ID.
 	InstanceID string `msgpack:"i"`
 	// Name is the orchestrator name.
@@ -100,7 +100,7 @@ type InstanceState struct {
 // filters on without reading the instance's state.
 type IndexEntry struct {
 	// V is the format version.
-	V uint8 `msgpack:"v"`
+	V int `msgpack:"v"`
 	// InstanceID is the instance's ID.
 	InstanceID string `msgpack:"i"`
 	// Name is the orchestrator name.
