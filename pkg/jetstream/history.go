@@ -73,6 +73,9 @@ func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, err
 					return nil, fmt.Errorf("read history of %s at %d: %w", instanceID, seq, err)
 				}
 			}
+			if rec.CustomStatus, err = h.ResolvePayload(ctx, rec.CustomStatus); err != nil {
+				return nil, fmt.Errorf("read history of %s at %d: %w", instanceID, seq, err)
+			}
 			out.Records = append(out.Records, rec)
 			out.LastSeq = seq
 			next = seq + 1
@@ -91,14 +94,14 @@ func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, err
 // Payloads over InlineLimit are moved to the object store first; rec's
 // events then hold references, which readers resolve.
 func (h *Hub) AppendHistory(ctx context.Context, instanceID string, rec *protocol.HistoryRecord, lastSeq uint64) (uint64, error) {
-	for i := range rec.Events {
-		if err := h.offloadEvent(ctx, instanceID, &rec.Events[i]); err != nil {
-			return 0, fmt.Errorf("append history of %s: %w", instanceID, err)
-		}
+	data, err := h.encodeRecord(ctx, instanceID, rec, InlineLimit)
+	if err == nil && int64(len(data)) > h.nc.MaxPayload()-4096 {
+		// Many payloads under the inline limit add up: keep all but the
+		// smallest out of line.
+		data, err = h.encodeRecord(ctx, instanceID, rec, 512)
 	}
-	data, err := protocol.Marshal(rec)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("append history of %s: %w", instanceID, err)
 	}
 	ack, err := h.js.Publish(ctx, h.historySubject(instanceID), data, jetstream.WithExpectLastSequencePerSubject(lastSeq))
 	if err != nil {
@@ -109,6 +112,20 @@ func (h *Hub) AppendHistory(ctx context.Context, instanceID string, rec *protoco
 		return 0, fmt.Errorf("append history of %s: %w", instanceID, err)
 	}
 	return ack.Sequence, nil
+}
+
+// encodeRecord moves the record's payloads over limit to the object store
+// and encodes it.
+func (h *Hub) encodeRecord(ctx context.Context, instanceID string, rec *protocol.HistoryRecord, limit int) ([]byte, error) {
+	for i := range rec.Events {
+		if err := h.offloadEventOver(ctx, instanceID, &rec.Events[i], limit); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.offloadOver(ctx, instanceID, &rec.CustomStatus, limit); err != nil {
+		return nil, err
+	}
+	return protocol.Marshal(rec)
 }
 
 // PurgeHistory deletes an instance's history.

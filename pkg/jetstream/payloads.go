@@ -34,7 +34,12 @@ func objectName(instanceID string, p []byte) string {
 // offload replaces a payload larger than InlineLimit by a reference to an
 // object holding it. It refuses payloads over the hub's MaxPayload.
 func (h *Hub) offload(ctx context.Context, instanceID string, p *[]byte) error {
-	if len(*p) <= InlineLimit || bytes.HasPrefix(*p, []byte(refPrefix)) {
+	return h.offloadOver(ctx, instanceID, p, InlineLimit)
+}
+
+// offloadOver is offload with another size limit.
+func (h *Hub) offloadOver(ctx context.Context, instanceID string, p *[]byte, limit int) error {
+	if len(*p) <= limit || bytes.HasPrefix(*p, []byte(refPrefix)) {
 		return nil
 	}
 	if len(*p) > h.cfg.MaxPayload {
@@ -62,13 +67,17 @@ func (h *Hub) ResolvePayload(ctx context.Context, p []byte) ([]byte, error) {
 }
 
 func (h *Hub) offloadEvent(ctx context.Context, instanceID string, ev *protocol.Event) error {
+	return h.offloadEventOver(ctx, instanceID, ev, InlineLimit)
+}
+
+func (h *Hub) offloadEventOver(ctx context.Context, instanceID string, ev *protocol.Event, limit int) error {
 	for _, p := range []*[]byte{&ev.Input, &ev.Result} {
-		if err := h.offload(ctx, instanceID, p); err != nil {
+		if err := h.offloadOver(ctx, instanceID, p, limit); err != nil {
 			return err
 		}
 	}
 	for i := range ev.Carried {
-		if err := h.offloadEvent(ctx, instanceID, &ev.Carried[i]); err != nil {
+		if err := h.offloadEventOver(ctx, instanceID, &ev.Carried[i], limit); err != nil {
 			return err
 		}
 	}

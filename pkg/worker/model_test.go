@@ -158,3 +158,27 @@ func TestContinueAsNewLoopWithTimersStaysCorrect(t *testing.T) {
 		return nil
 	})
 }
+
+func TestShortTimersFireOnTime(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "Nap", func(ctx *workflow.Context, ms int) (int64, error) {
+		start := ctx.Now()
+		for i := 0; i < 5; i++ {
+			if err := workflow.CreateTimer(ctx, time.Duration(ms)*time.Millisecond).Await(); err != nil {
+				return 0, err
+			}
+		}
+		return ctx.Now().Sub(start).Milliseconds(), nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	id, err := e.client.Start(context.Background(), "Nap", client.WithInput(20))
+	must(t, err)
+	st := e.wait(id)
+	var elapsed int64
+	must(t, json.Unmarshal(st.Output, &elapsed))
+	// Five 20 ms timers: never early, and far from JetStream's ~250 ms floor
+	// per timer (a generous bound for a loaded machine).
+	if elapsed < 100 || elapsed > 1000 {
+		t.Fatalf("five 20 ms timers took %d ms in virtual time", elapsed)
+	}
+}

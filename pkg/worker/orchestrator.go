@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,7 +55,8 @@ type OrchestratorWorker struct {
 	queues map[string]*instanceQueue
 	wg     sync.WaitGroup
 	ready  chan struct{}
-	id     string // this worker's name among the hub's live workers
+	id     string          // this worker's name among the hub's live workers
+	runCtx context.Context // Run's context, for work the worker makes itself
 
 	// activityKnown reports whether an activity name is registered in the
 	// hub, and how many are.
@@ -67,9 +69,36 @@ type instanceQueue struct {
 	running bool
 }
 
+// inboxMsg is a work item with the message that brought it; msg is nil for
+// an item the worker made itself (a short timer delivered locally).
 type inboxMsg struct {
 	msg  njs.Msg
 	item *protocol.WorkItem
+}
+
+func (m inboxMsg) ack() {
+	if m.msg != nil {
+		_ = m.msg.Ack()
+	}
+}
+
+func (m inboxMsg) nak(delay time.Duration) {
+	if m.msg != nil {
+		_ = m.msg.NakWithDelay(delay)
+	}
+}
+
+func (m inboxMsg) inProgress() {
+	if m.msg != nil {
+		_ = m.msg.InProgress()
+	}
+}
+
+func (m inboxMsg) size() int64 {
+	if m.msg == nil {
+		return 0
+	}
+	return int64(len(m.msg.Data()))
 }
 
 // NewOrchestratorWorker returns a worker for the orchestrators in reg.
@@ -103,6 +132,7 @@ func (w *OrchestratorWorker) Ready() <-chan struct{} { return w.ready }
 // Run registers the worker's orchestrators and processes work items until
 // ctx is cancelled; then it finishes the steps under way and returns.
 func (w *OrchestratorWorker) Run(ctx context.Context) error {
+	w.runCtx = ctx
 	if err := w.hub.RegisterOrchestrators(ctx, w.reg.Names()); err != nil {
 		return err
 	}
@@ -140,23 +170,24 @@ func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 			w.wg.Add(1)
 			time.AfterFunc(d, func() {
 				defer w.wg.Done()
-				w.enqueue(ctx, msg, item)
+				w.enqueue(ctx, inboxMsg{msg: msg, item: item})
 			})
 			return
 		}
 	}
-	w.enqueue(ctx, msg, item)
+	w.enqueue(ctx, inboxMsg{msg: msg, item: item})
 }
 
 // enqueue queues a message for its instance and starts a drain if none runs.
-func (w *OrchestratorWorker) enqueue(ctx context.Context, msg njs.Msg, item *protocol.WorkItem) {
+func (w *OrchestratorWorker) enqueue(ctx context.Context, m inboxMsg) {
+	item := m.item
 	w.mu.Lock()
 	q := w.queues[item.InstanceID]
 	if q == nil {
 		q = &instanceQueue{}
 		w.queues[item.InstanceID] = q
 	}
-	q.msgs = append(q.msgs, inboxMsg{msg: msg, item: item})
+	q.msgs = append(q.msgs, m)
 	start := !q.running
 	q.running = true
 	w.mu.Unlock()
@@ -171,10 +202,18 @@ func (w *OrchestratorWorker) drain(ctx context.Context, id string, q *instanceQu
 	defer w.wg.Done()
 	w.sem <- struct{}{}
 	defer func() { <-w.sem }()
+	budget := w.hub.Conn().MaxPayload() / 4
 	for {
 		w.mu.Lock()
-		batch := q.msgs
-		q.msgs = nil
+		// Take what fits one step: the step's record must stay well under
+		// the server's message size limit.
+		n, size := 0, int64(0)
+		for n < len(q.msgs) && (n == 0 || size+q.msgs[n].size() <= budget) {
+			size += q.msgs[n].size()
+			n++
+		}
+		batch := q.msgs[:n:n]
+		q.msgs = q.msgs[n:]
 		if len(batch) == 0 {
 			q.running = false
 			delete(w.queues, id)
@@ -201,16 +240,11 @@ func (w *OrchestratorWorker) process(ctx context.Context, id string, batch []inb
 
 // processStep runs one step for a batch of messages and settles them.
 func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch []inboxMsg) {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = w.step(ctx, id, batch, attempt == 0); !errors.Is(err, jetstream.ErrConflict) {
-			break
-		}
-	}
+	err := w.stepWithRetry(ctx, id, batch)
 	switch {
 	case err == nil:
 		for _, m := range batch {
-			_ = m.msg.Ack()
+			m.ack()
 		}
 	case errors.Is(err, errNotYet):
 		for _, m := range batch {
@@ -224,7 +258,7 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 		}
 	default:
 		if ctx.Err() == nil {
-			w.log.Error("step failed; will retry", "instance", id, "err", err)
+			w.log.Error("step failed; giving the messages back", "instance", id, "err", err)
 		}
 		for _, m := range batch {
 			_ = m.msg.NakWithDelay(time.Second)
@@ -232,9 +266,41 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 	}
 }
 
+// stepWithRetry runs a step, retrying a failed one in place for a while (the
+// server briefly unavailable, say) so that later messages of the instance,
+// which wait behind this batch, cannot overtake it.
+func (w *OrchestratorWorker) stepWithRetry(ctx context.Context, id string, batch []inboxMsg) error {
+	var err error
+	backoff := 50 * time.Millisecond
+	for attempt := 0; attempt < 12; attempt++ {
+		err = w.step(ctx, id, batch, attempt == 0)
+		switch {
+		case err == nil, errors.Is(err, errNotYet), errors.Is(err, engine.ErrUnknownOrchestrator),
+			errors.Is(err, errUnsupportedVersion), ctx.Err() != nil:
+			return err
+		case errors.Is(err, jetstream.ErrConflict):
+			continue // another writer got there first: reload and retry at once
+		}
+		w.log.Warn("step failed; retrying", "instance", id, "attempt", attempt+1, "err", err)
+		for _, m := range batch {
+			m.inProgress()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+	return err
+}
+
 // forward moves a message this worker cannot run to the shared inbox, or
 // back into it a little later if it came from there.
 func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
+	if m.msg == nil {
+		return // made here; its message is on its way through the inbox too
+	}
 	if w.hub.IsShared(m.msg.Subject()) {
 		_ = m.msg.NakWithDelay(time.Second)
 		return
@@ -247,7 +313,7 @@ func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
 		_ = m.msg.NakWithDelay(time.Second)
 		return
 	}
-	_ = m.msg.Ack()
+	m.ack()
 }
 
 // step applies a batch to the instance and commits the result. On any error
@@ -271,6 +337,10 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 		}
 	}
 	defer func() {
+		if p := recover(); p != nil {
+			// A bug in the worker must not take every other instance down.
+			err = fmt.Errorf("step panicked: %v\n%s", p, debug.Stack())
+		}
 		if err != nil {
 			ci.rt.Close()
 			return
@@ -368,6 +438,28 @@ func (w *OrchestratorWorker) load(ctx context.Context, id string) (*cachedInstan
 	return ci, nil
 }
 
+// shortTimer is the due time under which a timer is also fired by the
+// worker itself: JetStream's scheduler releases nothing sooner than about
+// 250 ms after it is armed. The scheduled message stays as the durable copy
+// (if this worker dies first); the engine drops whichever copy comes second.
+const shortTimer = 2 * jetstream.TimerLead
+
+// fireLocally delivers a timer's TimerFired to the instance when it is due,
+// without waiting for JetStream's copy.
+func (w *OrchestratorWorker) fireLocally(id, exec string, ev protocol.Event) {
+	item := &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
+		Type: protocol.EventTimerFired, TaskID: ev.TaskID, FireAt: ev.FireAt,
+	}}
+	w.wg.Add(1)
+	time.AfterFunc(max(time.Until(ev.FireAt), 0), func() {
+		defer w.wg.Done()
+		if w.runCtx.Err() != nil {
+			return
+		}
+		w.enqueue(w.runCtx, inboxMsg{item: item})
+	})
+}
+
 // stateRefresh is how stale lastUpdatedTime may get while an instance makes
 // progress without changing its status: steps that change nothing visible
 // skip the state write unless the last one is older than this.
@@ -455,6 +547,9 @@ func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance,
 			})
 		case protocol.EventTimerCreated:
 			eff.ScheduleTimer(ci.id, exec, ev.TaskID, ev.FireAt)
+			if time.Until(ev.FireAt) < shortTimer {
+				w.fireLocally(ci.id, exec, ev)
+			}
 		case protocol.EventTimerCanceled:
 			eff.CancelTimer(ci.id, exec, ev.TaskID)
 		case protocol.EventEventSent:
