@@ -161,6 +161,11 @@ func CallActivity[T any](ctx *Context, name string, input any, opts ...CallOptio
 // WaitForExternalEvent returns a task for the next event raised on this
 // instance with the given name; its JSON data decodes into T. Events raised
 // before the wait are kept and delivered first-in first-out.
+//
+// A wait stays in line until an event answers it, even if the code stops
+// looking at its task (say, after Any chose a timer instead): the next event
+// of that name then goes to it. To wait with a deadline in a loop, use
+// WaitForExternalEventWithTimeout, which withdraws the wait on timeout.
 func WaitForExternalEvent[T any](ctx *Context, name string) Task[T] {
 	if err := protocol.ValidateEventName(name); err != nil {
 		return Task[T]{ctx: ctx, f: engine.FailedFuture(err)}
