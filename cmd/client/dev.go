@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -27,11 +28,15 @@ func runDev(args []string) error {
 	data := fs.String("data", ".endure-data", "folder for the embedded NATS server's files (kept across restarts)")
 	natsPort := fs.Int("nats-port", 4222, "port of the embedded NATS server")
 	listen := fs.String("listen", ":7071", "address of the HTTP API")
+	keyFlag := registerKey(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: client dev [flags]\n\nRuns an embedded NATS server, an orchestrator worker, an activity worker and\nthe HTTP API in this one process, with the sample workflows.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	_ = fs.Parse(args)
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("client dev takes no arguments, got %q", fs.Args())}
+	}
 	log, err := common.Logger()
 	if err != nil {
 		return err
@@ -73,6 +78,7 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
+	key, _ := apiKey(*keyFlag)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return worker.NewOrchestratorWorker(hub, orchestrators, worker.OrchestratorConfig{Logger: log}).Run(gctx)
@@ -81,9 +87,9 @@ func runDev(args []string) error {
 		return worker.NewActivityWorker(hub, activities, worker.ActivityConfig{Logger: log}).Run(gctx)
 	})
 	g.Go(func() error {
-		return httpapi.Serve(gctx, ln, httpapi.New(client.New(hub), httpapi.Config{Logger: log}))
+		return httpapi.Serve(gctx, ln, httpapi.New(client.New(hub), httpapi.Config{Key: key, Logger: log}))
 	})
-	printWelcome(ln.Addr(), ns.ClientURL(), dir)
+	printWelcome(ln.Addr(), ns.ClientURL(), dir, key, common.Hub)
 	err = g.Wait()
 	if err != nil && err != context.Canceled {
 		return err
@@ -91,22 +97,31 @@ func runDev(args []string) error {
 	return nil
 }
 
-func printWelcome(addr net.Addr, natsURL, dir string) {
+func printWelcome(addr net.Addr, natsURL, dir, key, hub string) {
 	port := addr.(*net.TCPAddr).Port
 	base := fmt.Sprintf("http://localhost:%d", port)
+	code := "code=" + url.QueryEscape(key)
 	fmt.Printf(`Endure dev is running.
   NATS JetStream  %s (data in %s)
   HTTP API        %s
 
+API key: %s
+Every HTTP request needs it, as ?%s or an x-functions-key header.
+
 Start an approval (the manager has 60 s before it escalates):
-  curl -s -X POST %s/api/orchestrators/ApprovalWorkflow -H 'Content-Type: application/json' -d '{"timeoutSeconds": 60}'
+  curl -s -X POST '%s/api/orchestrators/ApprovalWorkflow?%s' -H 'Content-Type: application/json' -d '{"timeoutSeconds": 60}'
 
 Read its status (use the "id" from the answer, or follow its statusQueryGetUri):
-  curl -s %s/runtime/webhooks/durabletask/instances/ID
+  curl -s '%s/runtime/webhooks/durabletask/instances/ID?%s'
 
 Approve it:
-  curl -s -X POST %s/runtime/webhooks/durabletask/instances/ID/raiseEvent/Approval -H 'Content-Type: application/json' -d 'true'
+  curl -s -X POST '%s/runtime/webhooks/durabletask/instances/ID/raiseEvent/Approval?%s' -H 'Content-Type: application/json' -d 'true'
+
+List the instances, or follow one from the command line:
+  curl -s '%s/runtime/webhooks/durabletask/instances?%s'
+  client list --nats %s --hub %s
+  client watch --nats %s --hub %s ID
 
 Press Ctrl+C to stop.
-`, natsURL, dir, base, base, base, base)
+`, natsURL, dir, base, key, code, base, code, base, code, base, code, base, code, natsURL, hub, natsURL, hub)
 }

@@ -231,53 +231,29 @@ func (c *Client) running(ctx context.Context, id string) (string, error) {
 }
 
 // WaitForCompletion blocks until the instance finishes (Completed, Failed,
-// Terminated or Canceled) or ctx ends, and returns its final status.
+// Terminated or Canceled) or ctx ends, and returns its final status. It
+// returns ctx's error when ctx ends first, and ErrNotFound for an unknown
+// or purged instance.
 func (c *Client) WaitForCompletion(ctx context.Context, id string) (*Status, error) {
 	return c.waitFor(ctx, id, func(s protocol.RuntimeStatus) bool { return s.Terminal() })
 }
 
-// WaitForStart blocks until the instance has left Pending.
+// WaitForStart blocks until the instance has left Pending or ctx ends, and
+// returns its status then; errors as WaitForCompletion.
 func (c *Client) WaitForStart(ctx context.Context, id string) (*Status, error) {
 	return c.waitFor(ctx, id, func(s protocol.RuntimeStatus) bool { return s != protocol.StatusPending })
 }
 
 func (c *Client) waitFor(ctx context.Context, id string, done func(protocol.RuntimeStatus) bool) (*Status, error) {
-	if err := protocol.ValidateInstanceID(id); err != nil {
-		return nil, err
-	}
-	w, err := c.hub.WatchInstance(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer w.Stop()
-	seen := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("watch %s: watcher closed", id)
-			}
-			if e == nil { // initial values delivered
-				if !seen {
-					return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-				}
-				continue
-			}
-			st, err := jetstream.DecodeInstance(e)
-			if err != nil {
-				return nil, err
-			}
-			if st == nil {
-				return nil, fmt.Errorf("%w: %s was purged", ErrNotFound, id)
-			}
-			seen = true
-			if done(st.State.Status) {
-				return statusFrom(&st.State), nil
-			}
+	for st, err := range c.Watch(ctx, id) {
+		if err != nil {
+			return nil, err
+		}
+		if done(st.RuntimeStatus) {
+			return st, nil
 		}
 	}
+	return nil, fmt.Errorf("watch %s: ended", id) // Watch ends only by yielding an error
 }
 
 // Suspend pauses a running instance: it runs nothing until resumed, and

@@ -1,7 +1,13 @@
 // Package httpapi serves Durable Functions' HTTP management API on top of
 // pkg/client, so that scripts and tools written for Durable Functions work
 // against Endure unchanged: start an orchestration, follow the URIs of the
-// check-status body, raise events, terminate.
+// check-status body, query, list, raise events, terminate, suspend, resume,
+// rewind, restart and purge.
+//
+// Every endpoint needs the access key (Config.Key), given as the code query
+// parameter or the x-functions-key header, as Durable Functions' system key
+// is. The package decides no workflow semantics: it parses requests, calls
+// pkg/client and renders answers.
 package httpapi
 
 import (
@@ -11,10 +17,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -27,6 +31,10 @@ const WebhookPrefix = "/runtime/webhooks/durabletask"
 
 // Config configures the API server.
 type Config struct {
+	// Key is the access key every request must carry, as code=<key> or an
+	// x-functions-key header. Empty turns access control off: only for
+	// tests and processes that are never reachable from outside.
+	Key string
 	// Connection is reported as the connection= query parameter (default
 	// "Storage", as Durable Functions does).
 	Connection string
@@ -51,11 +59,28 @@ func New(c *client.Client, cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{c: c, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
-	s.mux.HandleFunc("POST /api/orchestrators/{functionName}", s.start)
-	s.mux.HandleFunc("POST /api/orchestrators/{functionName}/{instanceId}", s.start)
-	s.mux.HandleFunc("GET "+WebhookPrefix+"/instances/{instanceId}", s.status)
-	s.mux.HandleFunc("POST "+WebhookPrefix+"/instances/{instanceId}/raiseEvent/{eventName}", s.raiseEvent)
-	s.mux.HandleFunc("POST "+WebhookPrefix+"/instances/{instanceId}/terminate", s.terminate)
+	instances := WebhookPrefix + "/instances"
+	for _, r := range []struct {
+		pattern string
+		handler http.HandlerFunc
+	}{
+		{"POST /api/orchestrators/{functionName}", s.start},
+		{"POST /api/orchestrators/{functionName}/{instanceId}", s.start},
+		{"GET " + instances, s.list},
+		{"GET " + instances + "/{$}", s.list},
+		{"DELETE " + instances, s.purgeMany},
+		{"DELETE " + instances + "/{$}", s.purgeMany},
+		{"GET " + instances + "/{instanceId}", s.status},
+		{"DELETE " + instances + "/{instanceId}", s.purge},
+		{"POST " + instances + "/{instanceId}/raiseEvent/{eventName}", s.raiseEvent},
+		{"POST " + instances + "/{instanceId}/terminate", s.terminate},
+		{"POST " + instances + "/{instanceId}/suspend", s.suspend},
+		{"POST " + instances + "/{instanceId}/resume", s.resume},
+		{"POST " + instances + "/{instanceId}/rewind", s.rewind},
+		{"POST " + instances + "/{instanceId}/restart", s.restart},
+	} {
+		s.mux.Handle(r.pattern, s.authorized(r.handler))
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -90,66 +115,6 @@ func readJSON(w http.ResponseWriter, r *http.Request) (json.RawMessage, bool) {
 	return body, true
 }
 
-func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("functionName")
-	input, ok := readJSON(w, r)
-	if !ok {
-		return
-	}
-	opts := []client.StartOption{}
-	if input != nil {
-		opts = append(opts, client.WithInput(input))
-	}
-	if id := r.PathValue("instanceId"); id != "" {
-		opts = append(opts, client.WithInstanceID(id))
-	}
-	id, err := s.c.Start(r.Context(), name, opts...)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeCheckStatus(w, r, id)
-}
-
-func (s *Server) writeCheckStatus(w http.ResponseWriter, r *http.Request, id string) {
-	body := s.checkStatus(r, id)
-	w.Header().Set("Location", body.StatusQueryGetURI)
-	w.Header().Set("Retry-After", "10")
-	writeJSON(w, http.StatusAccepted, body)
-}
-
-// CheckStatus is the check-status body that answers a start: the instance
-// ID and the URIs that manage it. {eventName} and {text} are placeholders
-// for the caller to fill in.
-type CheckStatus struct {
-	ID                    string `json:"id"`
-	StatusQueryGetURI     string `json:"statusQueryGetUri"`
-	SendEventPostURI      string `json:"sendEventPostUri"`
-	TerminatePostURI      string `json:"terminatePostUri"`
-	RewindPostURI         string `json:"rewindPostUri"`
-	PurgeHistoryDeleteURI string `json:"purgeHistoryDeleteUri"`
-	RestartPostURI        string `json:"restartPostUri"`
-	SuspendPostURI        string `json:"suspendPostUri"`
-	ResumePostURI         string `json:"resumePostUri"`
-}
-
-// checkStatus builds the check-status body for an instance.
-func (s *Server) checkStatus(r *http.Request, id string) CheckStatus {
-	base := baseURL(r) + WebhookPrefix + "/instances/" + url.PathEscape(id)
-	q := "taskHub=" + url.QueryEscape(s.c.Hub().Name()) + "&connection=" + url.QueryEscape(s.cfg.Connection)
-	return CheckStatus{
-		ID:                    id,
-		StatusQueryGetURI:     base + "?" + q,
-		SendEventPostURI:      base + "/raiseEvent/{eventName}?" + q,
-		TerminatePostURI:      base + "/terminate?reason={text}&" + q,
-		RewindPostURI:         base + "/rewind?reason={text}&" + q,
-		PurgeHistoryDeleteURI: base + "?" + q,
-		RestartPostURI:        base + "/restart?" + q,
-		SuspendPostURI:        base + "/suspend?reason={text}&" + q,
-		ResumePostURI:         base + "/resume?reason={text}&" + q,
-	}
-}
-
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
@@ -159,113 +124,6 @@ func baseURL(r *http.Request) string {
 		scheme = p
 	}
 	return scheme + "://" + r.Host
-}
-
-// statusJSON is the status object of Durable Functions' API.
-type statusJSON struct {
-	Name            string          `json:"name"`
-	InstanceID      string          `json:"instanceId"`
-	RuntimeStatus   string          `json:"runtimeStatus"`
-	Input           json.RawMessage `json:"input"`
-	CustomStatus    json.RawMessage `json:"customStatus"`
-	Output          json.RawMessage `json:"output"`
-	CreatedTime     string          `json:"createdTime"`
-	LastUpdatedTime string          `json:"lastUpdatedTime"`
-}
-
-// timeFormat is how Durable Functions writes times: UTC, whole seconds.
-const timeFormat = "2006-01-02T15:04:05Z"
-
-func renderStatus(st *client.Status, showInput bool) statusJSON {
-	null := json.RawMessage("null")
-	or := func(b json.RawMessage) json.RawMessage {
-		if len(b) == 0 {
-			return null
-		}
-		return b
-	}
-	out := statusJSON{
-		Name: st.Name, InstanceID: st.InstanceID, RuntimeStatus: string(st.RuntimeStatus),
-		Input: null, CustomStatus: or(st.CustomStatus), Output: or(st.Output),
-		CreatedTime:     st.CreatedAt.UTC().Format(timeFormat),
-		LastUpdatedTime: st.LastUpdatedAt.UTC().Format(timeFormat),
-	}
-	if showInput {
-		out.Input = or(st.Input)
-	}
-	if st.Failure != nil {
-		msg, _ := json.Marshal(fmt.Sprintf("Orchestrator function '%s' failed: %s", st.Name, st.Failure.Message))
-		out.Output = msg
-	}
-	return out
-}
-
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	showInput, err := boolParam(q, "showInput", true)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	failOn500, err := boolParam(q, "returnInternalServerErrorOnFailure", false)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	st, err := s.c.Status(r.Context(), r.PathValue("instanceId"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	code := http.StatusOK
-	switch st.RuntimeStatus {
-	case protocol.StatusPending, protocol.StatusRunning, protocol.StatusContinuedAsNew, protocol.StatusSuspended:
-		code = http.StatusAccepted
-		w.Header().Set("Location", baseURL(r)+r.URL.RequestURI())
-		w.Header().Set("Retry-After", "5")
-	case protocol.StatusFailed:
-		if failOn500 {
-			code = http.StatusInternalServerError
-		}
-	}
-	writeJSON(w, code, renderStatus(st, showInput))
-}
-
-func boolParam(q url.Values, name string, def bool) (bool, error) {
-	v := q.Get(name)
-	switch strings.ToLower(v) {
-	case "":
-		return def, nil
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, fmt.Errorf("query parameter %s must be true or false, got %q", name, v)
-}
-
-func (s *Server) raiseEvent(w http.ResponseWriter, r *http.Request) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusBadRequest, "Content-Type must be application/json")
-		return
-	}
-	data, ok := readJSON(w, r)
-	if !ok {
-		return
-	}
-	if err := s.c.RaiseEvent(r.Context(), r.PathValue("instanceId"), r.PathValue("eventName"), data); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
-	if err := s.c.Terminate(r.Context(), r.PathValue("instanceId"), r.URL.Query().Get("reason")); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // fail maps client errors to status codes.
@@ -279,7 +137,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusRequestEntityTooLarge
 	case errors.Is(err, client.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, client.ErrInstanceExists):
+	case errors.Is(err, client.ErrInstanceExists), errors.Is(err, client.ErrNotFailed), errors.Is(err, client.ErrNotFinished):
 		code = http.StatusConflict
 	case errors.Is(err, client.ErrFinished):
 		code = http.StatusGone
