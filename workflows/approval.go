@@ -32,11 +32,13 @@ type ApprovalInput struct {
 	TimeoutSeconds *float64 `json:"timeoutSeconds"`
 }
 
-// ApprovalWorkflow waits for the external event "Approval" or a deadline,
-// whichever comes first. On approval it records the decision with the
-// Approval activity (event data false or "Rejected" records a rejection,
-// anything else an approval); on timeout it escalates to the head of
-// department.
+// ApprovalWorkflow is the human-interaction pattern: it waits for the
+// external event "Approval" (raised by a person, through the client or the
+// HTTP API) or a durable deadline timer, whichever comes first, and cancels
+// the timer if the person answered in time. On an answer it records the
+// decision with the Approval activity (event data false or "Rejected"
+// records a rejection, anything else an approval); on timeout it escalates
+// to the head of department.
 func ApprovalWorkflow(ctx *workflow.Context, in *ApprovalInput) ([]string, error) {
 	deadline := DefaultApprovalTimeout
 	if in != nil && in.TimeoutSeconds != nil {

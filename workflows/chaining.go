@@ -18,7 +18,10 @@ type ChainingInput struct {
 
 // Chaining is the function-chaining pattern: it runs the Step activity
 // Steps times in sequence, each step taking the previous one's output, and
-// returns the last output (which equals Steps).
+// returns the last output (which equals Steps). Each call is awaited before
+// the next is made, and each result is recorded in history, so a chain
+// interrupted by a crash resumes after its last completed step instead of
+// starting over.
 func Chaining(ctx *workflow.Context, in ChainingInput) (int, error) {
 	if in.Steps < 0 || in.Steps > 10000 {
 		return 0, fmt.Errorf("steps must be between 0 and 10000, got %d", in.Steps)

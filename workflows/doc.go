@@ -1,7 +1,17 @@
-// Package workflows holds Endure's sample workflows, starting with the
-// reference scenario: a design-proposal approval that escalates when the
-// manager does not answer in time. The worker commands register everything
-// here, so each sample can be started by name over HTTP.
+// Package workflows holds Endure's sample workflows, one runnable sample per
+// Durable Functions pattern, each in its own file:
+//
+//   - chaining.go: function chaining (Chaining);
+//   - fanout.go: fan-out/fan-in (FanOutFanIn);
+//   - asynchttp.go: the async HTTP API, a client that only follows 202 and
+//     Location (StartAndPoll) and a long-running orchestrator (GenerateReport);
+//   - monitor.go: a monitor that polls on a durable timer and continues as
+//     new (Monitor);
+//   - approval.go: human interaction, an approval that escalates when the
+//     manager does not answer in time (ApprovalWorkflow).
+//
+// The worker commands register everything here, so each sample can be
+// started by name over HTTP.
 package workflows
 
 import (
@@ -15,6 +25,9 @@ func RegisterOrchestrators(r *workflow.Registry) error {
 		workflow.Register(r, "OrchFunction", OrchFunction),
 		workflow.Register(r, "ApprovalWorkflow", ApprovalWorkflow),
 		workflow.Register(r, "Chaining", Chaining),
+		workflow.Register(r, "FanOutFanIn", FanOutFanIn),
+		workflow.Register(r, "GenerateReport", GenerateReport),
+		workflow.Register(r, "Monitor", Monitor),
 	} {
 		if err != nil {
 			return err
@@ -23,12 +36,26 @@ func RegisterOrchestrators(r *workflow.Registry) error {
 	return nil
 }
 
-// RegisterActivities registers every sample activity.
+// RegisterActivities registers every sample activity, with
+// SimulatedJobStatus answering the Monitor's status checks.
 func RegisterActivities(r *activity.Registry) error {
+	return RegisterActivitiesWith(r, SimulatedJobStatus)
+}
+
+// RegisterActivitiesWith registers every sample activity, with jobStatus
+// answering the Monitor's status checks: a real job system's client, or a
+// test's fake (nil: SimulatedJobStatus).
+func RegisterActivitiesWith(r *activity.Registry, jobStatus JobStatusCheck) error {
+	if jobStatus == nil {
+		jobStatus = SimulatedJobStatus
+	}
 	for _, err := range []error{
 		activity.Register(r, "Approval", Approval),
 		activity.Register(r, "Escalation", Escalation),
 		activity.Register(r, "Step", Step),
+		activity.Register(r, "Square", Square),
+		activity.Register(r, "RenderSection", RenderSection),
+		activity.Register(r, "CheckJobStatus", jobStatus),
 	} {
 		if err != nil {
 			return err
