@@ -94,6 +94,7 @@ type Runtime struct {
 	lookup     Lookup
 
 	started      bool
+	fn           Orchestrator
 	version      string
 	parent       *protocol.ParentRef
 	name         string
@@ -389,15 +390,20 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		}
 		r.started, r.parent, r.version = true, ev.Parent, ev.Version
 		r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
-		r.status = protocol.StatusRunning
 		for _, c := range ev.Carried {
 			r.buffered[c.Name] = append(r.buffered[c.Name], c.Input)
 		}
-		r.co = startCoroutine(func() {
-			out, err := fn(r)
-			r.finish(out, err)
-		}, r.crashed)
-		r.co.run()
+		r.fn = fn
+		if ev.FireAt.After(r.now) {
+			// A scheduled start: the instance exists, Pending, and its code
+			// runs when a durable timer fires.
+			f := &Future{kind: kindTimer, id: startTimerID}
+			f.scheduled = protocol.Event{Type: protocol.EventTimerCreated, TaskID: startTimerID, FireAt: ev.FireAt.UTC()}
+			r.take(f.scheduled)
+			r.pending[startTimerID] = f
+			return true, nil
+		}
+		r.begin()
 		return true, nil
 	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired, protocol.EventEventRaised,
 		protocol.EventSubOrchestrationCompleted, protocol.EventSubOrchestrationFailed:
@@ -417,7 +423,9 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		if !r.started {
 			return false, nil
 		}
-		r.co.stop()
+		if r.co != nil {
+			r.co.stop()
+		}
 		r.status, r.output = protocol.StatusTerminated, ev.Result
 		r.held, r.suspended = nil, false
 		r.cancelPendingTimers()
@@ -496,7 +504,26 @@ func (r *Runtime) deliver(ev protocol.Event) {
 	f := r.pending[ev.TaskID]
 	delete(r.pending, ev.TaskID)
 	f.resolve(ev.Result, ev.Failure)
+	if ev.TaskID == startTimerID {
+		r.begin()
+		return
+	}
 	r.co.runIfReady()
+}
+
+// startTimerID is the task ID of a scheduled start's timer; the code's own
+// actions are numbered from 0.
+const startTimerID = -1
+
+// begin runs the orchestrator code until it first blocks.
+func (r *Runtime) begin() {
+	r.status = protocol.StatusRunning
+	fn := r.fn
+	r.co = startCoroutine(func() {
+		out, err := fn(r)
+		r.finish(out, err)
+	}, r.crashed)
+	r.co.run()
 }
 
 // finish records the code's return; it runs on the orchestrator goroutine.

@@ -47,8 +47,29 @@ func (c *Client) Hub() *jetstream.Hub { return c.hub }
 type StartOption func(*startOptions) error
 
 type startOptions struct {
-	id    string
-	input []byte
+	id      string
+	input   []byte
+	startAt time.Time
+	reuse   bool
+}
+
+// WithStartAt schedules the instance to start at t: until then it is
+// Pending, and it can be terminated or purged like any other.
+func WithStartAt(t time.Time) StartOption {
+	return func(o *startOptions) error {
+		o.startAt = t
+		return nil
+	}
+}
+
+// WithoutIDReuse refuses a chosen ID that any instance has held, finished
+// or not, unless it was purged (by default a finished instance's ID is
+// reused and the old instance replaced).
+func WithoutIDReuse() StartOption {
+	return func(o *startOptions) error {
+		o.reuse = false
+		return nil
+	}
 }
 
 // WithInstanceID starts the instance under a chosen ID instead of a new one.
@@ -79,7 +100,7 @@ func WithInput(v any) StartOption {
 // ID that Endure cannot carry. A finished instance's ID may be reused: the old
 // instance is replaced.
 func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (string, error) {
-	var o startOptions
+	o := startOptions{reuse: true}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return "", err
@@ -112,6 +133,13 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 		InstanceID: o.id, Name: name, ExecutionID: exec, Status: protocol.StatusPending,
 		Input: o.input, CreatedAt: now, UpdatedAt: now,
 	}
+	if !o.reuse {
+		if _, err := c.hub.GetInstance(ctx, o.id); err == nil {
+			return "", fmt.Errorf("%w: %s has been used and ID reuse is off", ErrInstanceExists, o.id)
+		} else if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+	}
 	if err := c.hub.ClaimInstance(ctx, st); err != nil {
 		if errors.Is(err, jetstream.ErrInstanceExists) {
 			return "", fmt.Errorf("%w: %v", ErrInstanceExists, err)
@@ -120,6 +148,7 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 	}
 	item := &protocol.WorkItem{InstanceID: o.id, ExecutionID: exec, Event: protocol.Event{
 		Type: protocol.EventExecutionStarted, Time: now, Name: name, ExecutionID: exec, Input: o.input,
+		FireAt: o.startAt.UTC(),
 	}}
 	if err := c.hub.SendWork(ctx, item, "start/"+o.id+"/"+exec); err != nil {
 		return "", err

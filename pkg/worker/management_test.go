@@ -344,3 +344,61 @@ func TestInstancesMoveToRemainingWorkerWhenOneStops(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduledStartWaitsAndCanBeTerminated(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "Now", func(ctx *workflow.Context, _ any) (time.Time, error) {
+		return ctx.Now(), nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	at := time.Now().Add(time.Second).UTC()
+	id, err := e.client.Start(ctx, "Now", client.WithStartAt(at))
+	must(t, err)
+	later, err := e.client.Start(ctx, "Now", client.WithStartAt(time.Now().Add(time.Hour)))
+	must(t, err)
+	testnats.Eventually(t, 10*time.Second, func() error {
+		if n, err := e.hub.PendingTimers(ctx, later); err != nil || n != 1 {
+			return fmt.Errorf("%d start timers (%v)", n, err)
+		}
+		return nil
+	})
+	if st, err := e.client.Status(ctx, later); err != nil || st.RuntimeStatus != protocol.StatusPending {
+		t.Fatalf("scheduled instance: %v %v, want Pending", st, err)
+	}
+	st := e.wait(id)
+	var ran time.Time
+	must(t, json.Unmarshal(st.Output, &ran))
+	if ran.Before(at) {
+		t.Fatalf("ran at %v, before its start time %v", ran, at)
+	}
+	must(t, e.client.Terminate(ctx, later, "not needed"))
+	if st := e.wait(later); st.RuntimeStatus != protocol.StatusTerminated {
+		t.Fatalf("terminated scheduled instance is %s", st.RuntimeStatus)
+	}
+	testnats.Eventually(t, 10*time.Second, func() error {
+		if n, err := e.hub.PendingTimers(ctx, later); err != nil || n != 0 {
+			return fmt.Errorf("%d start timers left (%v)", n, err)
+		}
+		return nil
+	})
+}
+
+func TestIDReuseCanBeRefused(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "Now", func(ctx *workflow.Context, _ any) (time.Time, error) {
+		return ctx.Now(), nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	id, err := e.client.Start(ctx, "Now", client.WithInstanceID("once-only"))
+	must(t, err)
+	e.wait(id)
+	if _, err := e.client.Start(ctx, "Now", client.WithInstanceID("once-only"), client.WithoutIDReuse()); !errors.Is(err, client.ErrInstanceExists) {
+		t.Fatalf("reuse with WithoutIDReuse: %v, want ErrInstanceExists", err)
+	}
+	must(t, e.client.Purge(ctx, id))
+	if _, err := e.client.Start(ctx, "Now", client.WithInstanceID("once-only"), client.WithoutIDReuse()); err != nil {
+		t.Fatalf("start of a purged ID: %v", err)
+	}
+}
