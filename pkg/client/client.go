@@ -140,17 +140,21 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 			return "", err
 		}
 	}
-	if err := c.hub.ClaimInstance(ctx, st); err != nil {
+	// The state first (it claims the ID), then its index entry and the start
+	// message together.
+	eff := c.hub.NewEffects()
+	rev, err := c.hub.ClaimInstance(ctx, st, eff)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrInstanceExists) {
 			return "", fmt.Errorf("%w: %v", ErrInstanceExists, err)
 		}
 		return "", err
 	}
-	item := &protocol.WorkItem{InstanceID: o.id, ExecutionID: exec, Event: protocol.Event{
+	eff.SendWork(&protocol.WorkItem{InstanceID: o.id, ExecutionID: exec, StateRevision: rev, Event: protocol.Event{
 		Type: protocol.EventExecutionStarted, Time: now, Name: name, ExecutionID: exec, Input: o.input,
 		FireAt: o.startAt.UTC(),
-	}}
-	if err := c.hub.SendWork(ctx, item, "start/"+o.id+"/"+exec); err != nil {
+	}}, "start/"+o.id+"/"+exec)
+	if _, err := eff.Send(ctx); err != nil {
 		return "", err
 	}
 	return o.id, nil

@@ -129,38 +129,42 @@ func (h *Hub) PurgeInstance(ctx context.Context, instanceID string) error {
 	return h.purgePayloads(ctx, instanceID)
 }
 
-// ClaimInstance stores the state of a new instance and files it in the
-// listing index. An ID whose instance has finished is reused: its history
-// is purged and its state replaced. Claiming again with the same execution
-// ID is a no-op, so a crashed claimer may retry. It returns an error
-// wrapping ErrInstanceExists if the ID belongs to an instance that has not
-// finished.
-func (h *Hub) ClaimInstance(ctx context.Context, st *protocol.InstanceState) error {
-	_, err := h.CreateInstance(ctx, st)
+// ClaimInstance stores the state of a new instance and queues its listing
+// index entry on eff, and returns the state's revision. An ID whose instance
+// has finished is reused: its history is purged and its state replaced.
+// Claiming again with the same execution ID is a no-op, so a crashed
+// claimer may retry. It returns an error wrapping ErrInstanceExists if the
+// ID belongs to an instance that has not finished.
+func (h *Hub) ClaimInstance(ctx context.Context, st *protocol.InstanceState, eff *Effects) (uint64, error) {
+	rev, err := h.CreateInstance(ctx, st)
 	if err == nil {
-		return h.IndexInstance(ctx, st, "")
+		eff.Index(st, "")
+		return rev, nil
 	}
 	if !errors.Is(err, ErrInstanceExists) {
-		return err
+		return 0, err
 	}
 	cur, err := h.GetInstance(ctx, st.InstanceID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if cur.State.ExecutionID == st.ExecutionID {
-		return h.IndexInstance(ctx, &cur.State, "")
+		eff.Index(&cur.State, "")
+		return cur.Revision, nil
 	}
 	if !cur.State.Status.Terminal() {
-		return fmt.Errorf("%w: %s is %s", ErrInstanceExists, st.InstanceID, cur.State.Status)
+		return 0, fmt.Errorf("%w: %s is %s", ErrInstanceExists, st.InstanceID, cur.State.Status)
 	}
 	if err := h.PurgeHistory(ctx, st.InstanceID); err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := h.UpdateInstance(ctx, st, cur.Revision); err != nil {
+	rev, err = h.UpdateInstance(ctx, st, cur.Revision)
+	if err != nil {
 		if errors.Is(err, ErrConflict) {
-			return fmt.Errorf("%w: %s was started concurrently", ErrInstanceExists, st.InstanceID)
+			return 0, fmt.Errorf("%w: %s was started concurrently", ErrInstanceExists, st.InstanceID)
 		}
-		return err
+		return 0, err
 	}
-	return h.IndexInstance(ctx, st, cur.State.Status)
+	eff.Index(st, cur.State.Status)
+	return rev, nil
 }

@@ -19,6 +19,9 @@ type WorkItem struct {
 	ExecutionID string `msgpack:"x,omitempty"`
 	// Event is the event to add to the history.
 	Event Event `msgpack:"e"`
+	// StateRevision, on a start, is the revision of the instance state the
+	// starter created, so the worker can update it without reading it.
+	StateRevision uint64 `msgpack:"sr,omitempty"`
 }
 
 // ActivityTask asks an activity worker to run one activity call.

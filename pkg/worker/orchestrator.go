@@ -358,6 +358,15 @@ func (w *OrchestratorWorker) step(ctx context.Context, id string, batch []inboxM
 	} else if ci.rt.Status() == protocol.StatusContinuedAsNew {
 		return errNotYet // wait for the new execution's start
 	}
+	if !ci.rt.Started() || ci.lastSeq == 0 {
+		// The starter says which revision of the state it created: no need
+		// to read it before the first update.
+		for _, m := range batch {
+			if m.item.Event.Type == protocol.EventExecutionStarted && m.item.StateRevision > 0 {
+				ci.kvRev, ci.saved = m.item.StateRevision, protocol.StatusPending
+			}
+		}
+	}
 
 	events := make([]protocol.Event, 0, len(batch))
 	for _, m := range batch {
@@ -617,13 +626,14 @@ func (w *OrchestratorWorker) startChildren(ctx context.Context, eff *jetstream.E
 			InstanceID: ev.Target, Name: ev.Name, ExecutionID: ev.ExecutionID, Status: protocol.StatusPending,
 			Input: ev.Input, CreatedAt: rec.Time, UpdatedAt: rec.Time,
 		}
-		if err := w.hub.ClaimInstance(ctx, st); errors.Is(err, jetstream.ErrInstanceExists) {
+		rev, err := w.hub.ClaimInstance(ctx, st, eff)
+		if errors.Is(err, jetstream.ErrInstanceExists) {
 			fail(err.Error())
 			continue
 		} else if err != nil {
 			return err
 		}
-		eff.SendWork(&protocol.WorkItem{InstanceID: ev.Target, ExecutionID: ev.ExecutionID, Event: protocol.Event{
+		eff.SendWork(&protocol.WorkItem{InstanceID: ev.Target, ExecutionID: ev.ExecutionID, StateRevision: rev, Event: protocol.Event{
 			Type: protocol.EventExecutionStarted, Time: rec.Time, Name: ev.Name, ExecutionID: ev.ExecutionID,
 			Input: ev.Input, Parent: parent,
 		}}, "start/"+ev.Target+"/"+ev.ExecutionID)
