@@ -369,3 +369,80 @@ func (c *Client) Purge(ctx context.Context, id string) error {
 	}
 	return c.hub.UnindexInstance(ctx, id, e.State.Status)
 }
+
+// children returns the instance IDs of the sub-orchestrations an instance
+// called (not those it started fire-and-forget).
+func (c *Client) children(ctx context.Context, id string) ([]string, error) {
+	h, err := c.hub.ReadHistory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, rec := range h.Records {
+		for _, ev := range rec.Events {
+			if ev.Type == protocol.EventSubOrchestrationCreated && !ev.Detached {
+				ids = append(ids, ev.Target)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// TerminateRecursive terminates an instance like Terminate, and every
+// sub-orchestration it called that is still running, at any depth.
+func (c *Client) TerminateRecursive(ctx context.Context, id, reason string) error {
+	kids, err := c.children(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := c.Terminate(ctx, id, reason); err != nil {
+		return err
+	}
+	for _, kid := range kids {
+		if err := c.TerminateRecursive(ctx, kid, reason); err != nil && !errors.Is(err, ErrFinished) && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("terminate sub-orchestration %s: %w", kid, err)
+		}
+	}
+	return nil
+}
+
+// PurgeRecursive purges a finished instance like Purge, and every
+// sub-orchestration it called, at any depth. It purges nothing, and returns
+// ErrNotFinished, if any of them has not finished.
+func (c *Client) PurgeRecursive(ctx context.Context, id string) (int, error) {
+	tree := []string{id}
+	for i := 0; i < len(tree); i++ {
+		kids, err := c.children(ctx, tree[i])
+		if err != nil {
+			return 0, err
+		}
+		tree = append(tree, kids...)
+	}
+	type found struct {
+		id     string
+		status protocol.RuntimeStatus
+	}
+	var all []found
+	for i, x := range tree {
+		e, err := c.hub.GetInstance(ctx, x)
+		if errors.Is(err, ErrNotFound) && i > 0 {
+			continue // a child already purged
+		}
+		if err != nil {
+			return 0, err
+		}
+		if !e.State.Status.Terminal() {
+			return 0, fmt.Errorf("%w: %s is %s; terminate it first", ErrNotFinished, x, e.State.Status)
+		}
+		all = append(all, found{x, e.State.Status})
+	}
+	for _, f := range all {
+		if err := c.hub.PurgeInstance(ctx, f.id); err != nil {
+			return 0, err
+		}
+		if err := c.hub.UnindexInstance(ctx, f.id, f.status); err != nil {
+			return 0, err
+		}
+	}
+	return len(all), nil
+}

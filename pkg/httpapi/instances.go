@@ -121,7 +121,18 @@ func (s *Server) raiseEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
-	s.accepted(w, r, s.c.Terminate(r.Context(), r.PathValue("instanceId"), r.URL.Query().Get("reason")))
+	p := params{q: r.URL.Query()}
+	recursive := p.bool("recursive", false)
+	if p.err != nil {
+		writeError(w, http.StatusBadRequest, p.err.Error())
+		return
+	}
+	id, reason := r.PathValue("instanceId"), r.URL.Query().Get("reason")
+	if recursive {
+		s.accepted(w, r, s.c.TerminateRecursive(r.Context(), id, reason))
+		return
+	}
+	s.accepted(w, r, s.c.Terminate(r.Context(), id, reason))
 }
 
 func (s *Server) suspend(w http.ResponseWriter, r *http.Request) {
@@ -166,9 +177,21 @@ type purgeResult struct {
 }
 
 func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
-	if err := s.c.Purge(r.Context(), r.PathValue("instanceId")); err != nil {
+	p := params{q: r.URL.Query()}
+	recursive := p.bool("recursive", false)
+	if p.err != nil {
+		writeError(w, http.StatusBadRequest, p.err.Error())
+		return
+	}
+	n, err := 1, error(nil)
+	if recursive {
+		n, err = s.c.PurgeRecursive(r.Context(), r.PathValue("instanceId"))
+	} else {
+		err = s.c.Purge(r.Context(), r.PathValue("instanceId"))
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, purgeResult{InstancesDeleted: 1})
+	writeJSON(w, http.StatusOK, purgeResult{InstancesDeleted: n})
 }

@@ -182,3 +182,38 @@ func TestShortTimersFireOnTime(t *testing.T) {
 		t.Fatalf("five 20 ms timers took %d ms in virtual time", elapsed)
 	}
 }
+
+func TestRecursiveTerminateAndPurgeReachSubOrchestrations(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	must(t, workflow.Register(e.orch, "Middle", func(ctx *workflow.Context, _ any) (string, error) {
+		return workflow.CallSubOrchestrator[string](ctx, "WaitEvent", nil, workflow.WithSubInstanceID("leaf")).Await()
+	}))
+	must(t, workflow.Register(e.orch, "Top", func(ctx *workflow.Context, _ any) (string, error) {
+		return workflow.CallSubOrchestrator[string](ctx, "Middle", nil, workflow.WithSubInstanceID("middle")).Await()
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	id, err := e.client.Start(ctx, "Top", client.WithInstanceID("top"))
+	must(t, err)
+	e.waitStatus("leaf", "Running")
+	if _, err := e.client.PurgeRecursive(ctx, id); !errors.Is(err, client.ErrNotFinished) {
+		t.Fatalf("recursive purge of a running tree: %v, want ErrNotFinished", err)
+	}
+	must(t, e.client.TerminateRecursive(ctx, id, "cleanup"))
+	for _, x := range []string{"top", "middle", "leaf"} {
+		if st := e.wait(x); st.RuntimeStatus != protocol.StatusTerminated {
+			t.Fatalf("%s is %s, want Terminated", x, st.RuntimeStatus)
+		}
+	}
+	n, err := e.client.PurgeRecursive(ctx, id)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("purged %d instances, want 3", n)
+	}
+	for _, x := range []string{"top", "middle", "leaf"} {
+		if _, err := e.client.Status(ctx, x); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("%s after recursive purge: %v", x, err)
+		}
+	}
+}
