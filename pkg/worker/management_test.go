@@ -402,3 +402,26 @@ func TestIDReuseCanBeRefused(t *testing.T) {
 		t.Fatalf("start of a purged ID: %v", err)
 	}
 }
+
+func TestStartLostByACrashedClientIsSentAgain(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	ctx := context.Background()
+	// A client that stored the state and died before sending the start.
+	created := time.Now().Add(-time.Minute).UTC()
+	st := &protocol.InstanceState{InstanceID: "orphan", Name: "WaitEvent", ExecutionID: "exec-1",
+		Status: protocol.StatusPending, CreatedAt: created, UpdatedAt: created}
+	eff := e.hub.NewEffects()
+	if _, err := e.hub.ClaimInstance(ctx, st, eff); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eff.Send(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	e.waitStatus("orphan", "Running")
+	must(t, e.client.RaiseEvent(ctx, "orphan", "go", json.RawMessage(`"found"`)))
+	if st := e.wait("orphan"); string(st.Output) != `"found"` {
+		t.Fatalf("orphan: %s %s", st.RuntimeStatus, st.Output)
+	}
+}

@@ -59,7 +59,22 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 	tick := time.NewTicker(heartbeatEvery)
 	defer tick.Stop()
 	first := true
+	var lastSweep time.Time
+	sweeping := make(chan struct{}, 1)
 	for {
+		if owner(append(live(), w.id), 0) == w.id && time.Since(lastSweep) > orphanAge {
+			select {
+			case sweeping <- struct{}{}:
+				lastSweep = time.Now()
+				w.wg.Add(1)
+				go func() {
+					defer w.wg.Done()
+					defer func() { <-sweeping }()
+					w.sweepOrphans(ctx)
+				}()
+			default: // the last sweep is still running
+			}
+		}
 		if err := w.rebalance(ctx, consuming, live); err != nil {
 			if first {
 				return err
