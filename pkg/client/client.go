@@ -446,3 +446,37 @@ func (c *Client) PurgeRecursive(ctx context.Context, id string) (int, error) {
 	}
 	return len(all), nil
 }
+
+// Schedule is a recurring start (see CreateSchedule).
+type Schedule = jetstream.Schedule
+
+// CreateSchedule creates or replaces the recurring schedule name: at every
+// occurrence of spec ("@every 1m", "@daily", or a 6-field cron expression,
+// seconds first) an instance of the orchestrator starts with input, under
+// the ID <name>-<UTC time of the occurrence>. Schedules are kept by
+// JetStream and survive restarts of every process.
+func (c *Client) CreateSchedule(ctx context.Context, name, spec, orchestrator string, input any) error {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	if string(b) == "null" {
+		b = nil
+	}
+	if err := protocol.CheckPayloadLimit("input", b, jetstream.InlineLimit); err != nil {
+		return err
+	}
+	if err := c.checkOrchestrator(ctx, orchestrator); err != nil {
+		return err
+	}
+	return c.hub.PutSchedule(ctx, jetstream.Schedule{Name: name, Spec: spec, Orchestrator: orchestrator, Input: b})
+}
+
+// DeleteSchedule removes a recurring schedule; the instances it started
+// stay.
+func (c *Client) DeleteSchedule(ctx context.Context, name string) error {
+	return c.hub.DeleteSchedule(ctx, name)
+}
+
+// Schedules lists the recurring schedules.
+func (c *Client) Schedules(ctx context.Context) ([]Schedule, error) { return c.hub.Schedules(ctx) }

@@ -5,7 +5,9 @@
 // A hub named H owns:
 //   - stream ENDURE_H_INBOX (work queue): endure.H.inbox.<partition>.<instanceID>
 //     carries work items to orchestrator workers; endure.H.timer.<instanceID>.<executionID>.<taskID>
-//     holds durable timers as scheduled messages that target the inbox.
+//     holds durable timers as scheduled messages that target the inbox;
+//     endure.H.schedule.<name> holds recurring schedules (@every, cron),
+//     whose releases go to the shared inbox endure.H.inbox.any.<name>.
 //   - stream ENDURE_H_HISTORY (limits): endure.H.history.<instanceID>, one
 //     message per committed orchestration step.
 //   - stream ENDURE_H_TASKS (work queue): endure.H.task.<activityName>, the

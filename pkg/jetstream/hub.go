@@ -109,7 +109,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 	}{
 		{&h.inbox, jetstream.StreamConfig{
 			Name:              base + "_INBOX",
-			Subjects:          []string{h.prefix + ".inbox.>", h.prefix + ".timer.>"},
+			Subjects:          []string{h.prefix + ".inbox.>", h.prefix + ".timer.>", h.prefix + ".schedule.>"},
 			Retention:         jetstream.WorkQueuePolicy,
 			AllowMsgSchedules: true,
 			Duplicates:        2 * time.Minute,

@@ -22,6 +22,10 @@ type WorkItem struct {
 	// StateRevision, on a start, is the revision of the instance state the
 	// starter created, so the worker can update it without reading it.
 	StateRevision uint64 `msgpack:"sr,omitempty"`
+	// Schedule is set on the copies a recurring schedule releases: each
+	// asks for a new instance of Event.Name, named after the schedule and
+	// the release time. InstanceID is then the schedule's name.
+	Schedule string `msgpack:"sch,omitempty"`
 }
 
 // ActivityTask asks an activity worker to run one activity call.

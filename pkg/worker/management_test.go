@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/endurehq/endure/activity"
 	"github.com/endurehq/endure/internal/testnats"
 	"github.com/endurehq/endure/pkg/client"
+	"github.com/endurehq/endure/pkg/jetstream"
 	"github.com/endurehq/endure/pkg/protocol"
 	"github.com/endurehq/endure/pkg/worker"
 	"github.com/endurehq/endure/workflow"
@@ -423,5 +425,45 @@ func TestStartLostByACrashedClientIsSentAgain(t *testing.T) {
 	must(t, e.client.RaiseEvent(ctx, "orphan", "go", json.RawMessage(`"found"`)))
 	if st := e.wait("orphan"); string(st.Output) != `"found"` {
 		t.Fatalf("orphan: %s %s", st.RuntimeStatus, st.Output)
+	}
+}
+
+func TestRecurringScheduleStartsInstancesUntilDeleted(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "Tick", func(ctx *workflow.Context, in string) (string, error) {
+		return in + " at " + ctx.Now().Format(time.RFC3339), nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	if err := e.client.CreateSchedule(ctx, "ticker", "@every 0.5s", "Tick", "tick"); !errors.Is(err, jetstream.ErrBadSchedule) {
+		t.Fatalf("sub-second schedule: %v, want ErrBadSchedule", err)
+	}
+	must(t, e.client.CreateSchedule(ctx, "ticker", "@every 1s", "Tick", "tick"))
+	list, err := e.client.Schedules(ctx)
+	must(t, err)
+	if len(list) != 1 || list[0].Name != "ticker" || list[0].Spec != "@every 1s" || list[0].Orchestrator != "Tick" {
+		t.Fatalf("schedules: %+v", list)
+	}
+	// Two occurrences, each a completed instance named after its time.
+	var done []string
+	testnats.Eventually(t, 15*time.Second, func() error {
+		done = done[:0]
+		for st, err := range e.client.Instances(ctx, client.Query{IDPrefix: "ticker-", Statuses: []protocol.RuntimeStatus{protocol.StatusCompleted}}) {
+			if err != nil {
+				return err
+			}
+			if !strings.HasPrefix(string(st.Output), `"tick at `) {
+				return fmt.Errorf("%s output %s", st.InstanceID, st.Output)
+			}
+			done = append(done, st.InstanceID)
+		}
+		if len(done) < 2 {
+			return fmt.Errorf("%d scheduled instances completed", len(done))
+		}
+		return nil
+	})
+	must(t, e.client.DeleteSchedule(ctx, "ticker"))
+	if list, err := e.client.Schedules(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("schedules after delete: %+v %v", list, err)
 	}
 }

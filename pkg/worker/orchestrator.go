@@ -159,6 +159,14 @@ func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 		_ = msg.Term()
 		return
 	}
+	if item.Schedule != "" {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.startScheduled(ctx, msg, item)
+		}()
+		return
+	}
 	if ev := item.Event; ev.Type == protocol.EventTimerFired {
 		// JetStream releases timers jetstream.TimerLead early; hold each one
 		// here until it is due, so that it fires on time and never early.
@@ -176,6 +184,42 @@ func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 		}
 	}
 	w.enqueue(ctx, inboxMsg{msg: msg, item: item})
+}
+
+// startScheduled starts the instance one occurrence of a recurring schedule
+// asks for. The instance's ID and execution ID derive from the schedule's
+// name and the occurrence's time, so a redelivered occurrence starts nothing
+// twice.
+func (w *OrchestratorWorker) startScheduled(ctx context.Context, msg njs.Msg, item *protocol.WorkItem) {
+	md, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Term()
+		return
+	}
+	at := md.Timestamp.UTC()
+	id := item.InstanceID + "-" + at.Format("20060102T150405Z")
+	exec := uuid.NewSHA1(uuid.NameSpaceOID, []byte(id)).String()
+	st := &protocol.InstanceState{InstanceID: id, Name: item.Event.Name, ExecutionID: exec, Status: protocol.StatusPending,
+		Input: item.Event.Input, CreatedAt: at, UpdatedAt: at}
+	eff := w.hub.NewEffects()
+	rev, err := w.hub.ClaimInstance(ctx, st, eff)
+	if errors.Is(err, jetstream.ErrInstanceExists) {
+		w.log.Warn("schedule occurrence skipped: its instance ID is taken", "schedule", item.InstanceID, "instance", id)
+		_ = msg.Ack()
+		return
+	}
+	if err == nil {
+		eff.SendWork(&protocol.WorkItem{InstanceID: id, ExecutionID: exec, StateRevision: rev, Event: protocol.Event{
+			Type: protocol.EventExecutionStarted, Time: at, Name: item.Event.Name, ExecutionID: exec, Input: item.Event.Input,
+		}}, "start/"+id+"/"+exec)
+		_, err = eff.Send(ctx)
+	}
+	if err != nil {
+		w.log.Error("cannot start a scheduled instance; will retry", "schedule", item.InstanceID, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	_ = msg.Ack()
 }
 
 // enqueue queues a message for its instance and starts a drain if none runs.
