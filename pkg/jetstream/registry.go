@@ -54,27 +54,13 @@ func (h *Hub) ActivityNames(ctx context.Context) (func(name string) (known bool,
 	}
 	var mu sync.RWMutex
 	names := map[string]bool{}
-	loaded := make(chan struct{})
-	go func() {
-		defer w.Stop()
-		initial := true
-		for e := range w.Updates() {
-			if e == nil {
-				if initial {
-					initial = false
-					close(loaded)
-				}
-				continue
-			}
-			mu.Lock()
-			names[strings.TrimPrefix(e.Key(), "activity.")] = true
-			mu.Unlock()
-		}
-	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	err = follow(ctx, w, func(e jetstream.KeyValueEntry) {
+		mu.Lock()
+		names[strings.TrimPrefix(e.Key(), "activity.")] = true
+		mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func(name string) (bool, int) {
 		mu.RLock()

@@ -33,31 +33,17 @@ func (h *Hub) WatchWorkers(ctx context.Context) (func() []string, error) {
 	}
 	var mu sync.Mutex
 	seen := map[string]time.Time{}
-	loaded := make(chan struct{})
-	go func() {
-		defer w.Stop()
-		initial := true
-		for e := range w.Updates() {
-			if e == nil {
-				if initial {
-					initial = false
-					close(loaded)
-				}
-				continue
-			}
-			mu.Lock()
-			if e.Operation() == jetstream.KeyValuePut {
-				seen[e.Key()] = time.Now()
-			} else {
-				delete(seen, e.Key())
-			}
-			mu.Unlock()
+	err = follow(ctx, w, func(e jetstream.KeyValueEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Operation() == jetstream.KeyValuePut {
+			seen[e.Key()] = time.Now()
+		} else {
+			delete(seen, e.Key())
 		}
-	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func() []string {
 		mu.Lock()
