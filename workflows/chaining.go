@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/endurehq/endure/activity"
 	"github.com/endurehq/endure/workflow"
 )
 
@@ -46,13 +47,27 @@ type StepInput struct {
 }
 
 // Step works for DelayMs milliseconds, then returns Value+1.
+//
+// It heart-beats while it works (it is registered with
+// StepHeartbeatTimeout), so a Step whose worker dies runs again on another
+// worker after that timeout, however long the step is.
 func Step(ctx context.Context, in StepInput) (int, error) {
-	if in.DelayMs > 0 {
+	done := time.After(time.Duration(in.DelayMs) * time.Millisecond)
+	beat := time.NewTicker(StepHeartbeatTimeout / 4)
+	defer beat.Stop()
+	for in.DelayMs > 0 {
 		select {
-		case <-time.After(time.Duration(in.DelayMs) * time.Millisecond):
+		case <-done:
+			return in.Value + 1, nil
+		case <-beat.C:
+			activity.Heartbeat(ctx)
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
 	}
 	return in.Value + 1, nil
 }
+
+// StepHeartbeatTimeout is how long a Step may go without a heartbeat before
+// its task is given to another worker.
+const StepHeartbeatTimeout = 2 * time.Second

@@ -52,7 +52,7 @@ func RegisterActivitiesWith(r *activity.Registry, jobStatus JobStatusCheck) erro
 	for _, err := range []error{
 		activity.Register(r, "Approval", Approval),
 		activity.Register(r, "Escalation", Escalation),
-		activity.Register(r, "Step", Step),
+		activity.Register(r, "Step", Step, activity.WithHeartbeatTimeout(StepHeartbeatTimeout)),
 		activity.Register(r, "Square", Square),
 		activity.Register(r, "RenderSection", RenderSection),
 		activity.Register(r, "CheckJobStatus", jobStatus),
