@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/endurehq/endure/activity"
 	"github.com/endurehq/endure/internal/cli"
@@ -78,7 +79,10 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
-	key, _ := apiKey(*keyFlag)
+	key, err := devKey(*keyFlag, dir)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return worker.NewOrchestratorWorker(hub, orchestrators, worker.OrchestratorConfig{Logger: log}).Run(gctx)
@@ -124,4 +128,21 @@ List the instances, or follow one from the command line:
 
 Press Ctrl+C to stop.
 `, natsURL, dir, base, key, code, base, code, base, code, base, code, base, code, natsURL, hub, natsURL, hub)
+}
+
+// devKey returns the configured key or the dev key kept in the data folder,
+// made on first use, so that scripts and bookmarks survive restarts of dev.
+func devKey(flagValue, dir string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	path := filepath.Join(dir, "api-key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	key, _ := apiKey("")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("store the dev API key: %w", err)
+	}
+	return key, nil
 }
