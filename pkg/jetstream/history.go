@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/endurehq/endure/pkg/protocol"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -29,23 +28,22 @@ type History struct {
 func (h *Hub) ReadHistory(ctx context.Context, instanceID string) (*History, error) {
 	subject := h.historySubject(instanceID)
 	api := "$JS.API.DIRECT.GET." + h.history.CachedInfo().Config.Name
-	inbox := nats.NewInbox()
-	sub, err := h.nc.SubscribeSync(inbox)
+	inbox, err := h.newReplyInbox(historyBatch)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
 	}
-	defer sub.Unsubscribe()
+	defer inbox.close()
 
 	out := &History{}
 	next := uint64(1)
 	for {
 		req, _ := json.Marshal(map[string]any{"seq": next, "next_by_subj": subject, "batch": historyBatch})
-		if err := h.nc.PublishRequest(api, inbox, req); err != nil {
+		if err := h.nc.PublishRequest(api, inbox.subject, req); err != nil {
 			return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
 		}
 		got, more := 0, false
 		for {
-			msg, err := sub.NextMsgWithContext(ctx)
+			msg, err := inbox.next(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("read history of %s: %w", instanceID, err)
 			}

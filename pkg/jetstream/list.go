@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/endurehq/endure/pkg/protocol"
-	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -364,20 +363,18 @@ type subjectScan struct {
 type indexReader struct {
 	h     *Hub
 	api   string
-	inbox string
-	sub   *nats.Subscription
+	inbox *replyInbox
 }
 
 func (h *Hub) newIndexReader() (*indexReader, error) {
-	inbox := nats.NewInbox()
-	sub, err := h.nc.SubscribeSync(inbox)
+	inbox, err := h.newReplyInbox(indexBatchMax)
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
-	return &indexReader{h: h, api: "$JS.API.DIRECT.GET." + h.index.CachedInfo().Config.Name, inbox: inbox, sub: sub}, nil
+	return &indexReader{h: h, api: "$JS.API.DIRECT.GET." + h.index.CachedInfo().Config.Name, inbox: inbox}, nil
 }
 
-func (r *indexReader) close() { _ = r.sub.Unsubscribe() }
+func (r *indexReader) close() { r.inbox.close() }
 
 // nextMerged returns the entry with the lowest sequence among the scans'
 // heads, and consumes it; nil when every scan is exhausted. Merging by
@@ -498,12 +495,12 @@ func (r *indexReader) get(ctx context.Context, req directGetRequest) ([]directMs
 	}
 	ctx, cancel := context.WithTimeout(ctx, directGetTimeout)
 	defer cancel()
-	if err := r.h.nc.PublishRequest(r.api, r.inbox, body); err != nil {
+	if err := r.h.nc.PublishRequest(r.api, r.inbox.subject, body); err != nil {
 		return nil, false, fmt.Errorf("read index: %w", err)
 	}
 	var out []directMsg
 	for {
-		msg, err := r.sub.NextMsgWithContext(ctx)
+		msg, err := r.inbox.next(ctx)
 		if err != nil {
 			return nil, false, fmt.Errorf("read index: %w", err)
 		}

@@ -28,6 +28,9 @@ type OrchestratorConfig struct {
 	CacheSize int
 	// Concurrency is how many instances are stepped at once (default 64).
 	Concurrency int
+	// MaxPending is how many inbox messages the worker holds at once,
+	// queued or being stepped (default 4096). More wait in the stream.
+	MaxPending int
 	// Logger receives the worker's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -44,12 +47,13 @@ type OrchestratorConfig struct {
 // last record's tasks and timers again (deduplicated by message ID), and the
 // redelivered messages are recognised as already applied.
 type OrchestratorWorker struct {
-	hub   *jetstream.Hub
-	reg   *workflow.Registry
-	cfg   OrchestratorConfig
-	log   *slog.Logger
-	cache *instanceCache
-	sem   chan struct{}
+	hub     *jetstream.Hub
+	reg     *workflow.Registry
+	cfg     OrchestratorConfig
+	log     *slog.Logger
+	cache   *instanceCache
+	sem     chan struct{}
+	pending chan struct{} // one token per inbox message held (see MaxPending)
 
 	mu     sync.Mutex
 	queues map[string]*instanceQueue
@@ -72,19 +76,27 @@ type instanceQueue struct {
 // inboxMsg is a work item with the message that brought it; msg is nil for
 // an item the worker made itself (a short timer delivered locally).
 type inboxMsg struct {
-	msg  njs.Msg
-	item *protocol.WorkItem
+	msg     njs.Msg
+	item    *protocol.WorkItem
+	release func() // frees the message's place among the pending ones
 }
 
+// ack and nak settle the message; each message is settled once.
 func (m inboxMsg) ack() {
 	if m.msg != nil {
 		_ = m.msg.Ack()
+	}
+	if m.release != nil {
+		m.release()
 	}
 }
 
 func (m inboxMsg) nak(delay time.Duration) {
 	if m.msg != nil {
 		_ = m.msg.NakWithDelay(delay)
+	}
+	if m.release != nil {
+		m.release()
 	}
 }
 
@@ -109,19 +121,23 @@ func NewOrchestratorWorker(hub *jetstream.Hub, reg *workflow.Registry, cfg Orche
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 4096
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return &OrchestratorWorker{
-		hub:    hub,
-		reg:    reg,
-		cfg:    cfg,
-		log:    cfg.Logger.With("role", "orchestrator-worker", "hub", hub.Name()),
-		cache:  newInstanceCache(cfg.CacheSize),
-		sem:    make(chan struct{}, cfg.Concurrency),
-		queues: map[string]*instanceQueue{},
-		ready:  make(chan struct{}),
-		id:     strings.ReplaceAll(uuid.NewString(), "-", ""),
+		hub:     hub,
+		reg:     reg,
+		cfg:     cfg,
+		log:     cfg.Logger.With("role", "orchestrator-worker", "hub", hub.Name()),
+		cache:   newInstanceCache(cfg.CacheSize),
+		sem:     make(chan struct{}, cfg.Concurrency),
+		pending: make(chan struct{}, cfg.MaxPending),
+		queues:  map[string]*instanceQueue{},
+		ready:   make(chan struct{}),
+		id:      strings.ReplaceAll(uuid.NewString(), "-", ""),
 	}
 }
 
@@ -167,24 +183,35 @@ func (w *OrchestratorWorker) receive(ctx context.Context, msg njs.Msg) {
 		}()
 		return
 	}
+	hold := time.Duration(0)
 	if ev := item.Event; ev.Type == protocol.EventTimerFired {
 		// JetStream releases timers jetstream.TimerLead early; hold each one
 		// here until it is due, so that it fires on time and never early.
-		switch d := time.Until(ev.FireAt); {
-		case d > 5*time.Second: // clocks disagree; ask again closer to the time
-			_ = msg.NakWithDelay(d - time.Second)
-			return
-		case d > 0:
-			w.wg.Add(1)
-			time.AfterFunc(d, func() {
-				defer w.wg.Done()
-				w.enqueue(ctx, inboxMsg{msg: msg, item: item})
-			})
+		if hold = time.Until(ev.FireAt); hold > 5*time.Second {
+			_ = msg.NakWithDelay(hold - time.Second) // clocks disagree; ask again closer to the time
 			return
 		}
 	}
-	w.enqueue(ctx, inboxMsg{msg: msg, item: item})
+	// Back-pressure: take no more than MaxPending messages at a time, so a
+	// burst waits in the stream rather than in this worker's memory.
+	select {
+	case w.pending <- struct{}{}:
+	case <-ctx.Done():
+		return // redelivered to whoever runs next
+	}
+	m := inboxMsg{msg: msg, item: item, release: w.releasePending}
+	if hold > 0 {
+		w.wg.Add(1)
+		time.AfterFunc(hold, func() {
+			defer w.wg.Done()
+			w.enqueue(ctx, m)
+		})
+		return
+	}
+	w.enqueue(ctx, m)
 }
+
+func (w *OrchestratorWorker) releasePending() { <-w.pending }
 
 // startScheduled starts the instance one occurrence of a recurring schedule
 // asks for. The instance's ID and execution ID derive from the schedule's
@@ -292,7 +319,7 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 		}
 	case errors.Is(err, errNotYet):
 		for _, m := range batch {
-			_ = m.msg.NakWithDelay(100 * time.Millisecond)
+			m.nak(100 * time.Millisecond)
 		}
 	case errors.Is(err, engine.ErrUnknownOrchestrator), errors.Is(err, errUnsupportedVersion):
 		// Another worker may host it: hand the work to all of them.
@@ -305,7 +332,7 @@ func (w *OrchestratorWorker) processStep(ctx context.Context, id string, batch [
 			w.log.Error("step failed; giving the messages back", "instance", id, "err", err)
 		}
 		for _, m := range batch {
-			_ = m.msg.NakWithDelay(time.Second)
+			m.nak(time.Second)
 		}
 	}
 }
@@ -346,7 +373,7 @@ func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
 		return // made here; its message is on its way through the inbox too
 	}
 	if w.hub.IsShared(m.msg.Subject()) {
-		_ = m.msg.NakWithDelay(time.Second)
+		m.nak(time.Second)
 		return
 	}
 	msgID := "fwd/" + m.msg.Subject()
@@ -354,7 +381,7 @@ func (w *OrchestratorWorker) forward(ctx context.Context, m inboxMsg) {
 		msgID += "/" + strconv.FormatUint(md.Sequence.Stream, 10)
 	}
 	if err := w.hub.ForwardWork(ctx, m.item.InstanceID, m.msg.Data(), msgID); err != nil {
-		_ = m.msg.NakWithDelay(time.Second)
+		m.nak(time.Second)
 		return
 	}
 	m.ack()
