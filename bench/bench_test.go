@@ -79,6 +79,33 @@ func TestQuickRunPassesEveryWorkload(t *testing.T) {
 			t.Errorf("%s: %v early and %v lost timers, want 0 and 0", name, row["early"], row["lost"])
 		}
 	}
+	// The figures the memory and scaleout rows exist for are measured (not
+	// how good they are), and nothing was lost.
+	measured := map[string][]string{
+		"memory":   {"orch_rss_mib", "orch_hwm_mib", "p50_ms", "p99_ms", "max_ms", "resumes"},
+		"scaleout": {"rate_1p", "rate_4p", "scale_ratio"},
+	}
+	for name, fields := range measured {
+		row := rows[name]
+		if row == nil {
+			continue // reported above
+		}
+		for _, f := range fields {
+			if v, ok := row[f].(float64); !ok || v <= 0 {
+				t.Errorf("%s: %s is %v, want a positive number", name, f, row[f])
+			}
+		}
+		if row["lost"] != 0.0 {
+			t.Errorf("%s: %v instances lost, want 0", name, row["lost"])
+		}
+	}
+	for name, targets := range map[string][]string{"memory": {"target_rss_mib", "target_resume_ms"}, "scaleout": {"target_ratio"}} {
+		for _, f := range targets {
+			if row := rows[name]; row != nil && row[f] == nil {
+				t.Errorf("%s: no %s in the notes", name, f)
+			}
+		}
+	}
 }
 
 // TestOnlyRunsTheBaselinesAndTheChosenWorkloads checks --only and --json.
@@ -103,6 +130,19 @@ func TestOnlyRunsTheBaselinesAndTheChosenWorkloads(t *testing.T) {
 	}
 	if want := "baseline,baseline_serial,W2"; strings.Join(got, ",") != want {
 		t.Errorf("workloads run: %v, want %s", got, want)
+	}
+}
+
+func TestOnlyAcceptsEveryWorkload(t *testing.T) {
+	o, err := parseOptions([]string{"--only", "memory,scaleout"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("--only memory,scaleout: %v", err)
+	}
+	for _, name := range workloadNames {
+		want := strings.HasPrefix(name, "baseline") || name == "memory" || name == "scaleout"
+		if got := o.selected(name); got != want {
+			t.Errorf("--only memory,scaleout: %s selected %v, want %v", name, got, want)
+		}
 	}
 }
 

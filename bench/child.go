@@ -42,6 +42,7 @@ type childConfig struct {
 	role, natsURL, hub string
 	cpuProfile         string
 	orchConcurrency    int
+	orchCacheSize      int
 	actConcurrency     int
 }
 
@@ -56,6 +57,7 @@ func workerMain(args []string) int {
 	fs.StringVar(&c.hub, "hub", "", "task hub")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this process here")
 	fs.IntVar(&c.orchConcurrency, "orch-concurrency", 0, "OrchestratorConfig.Concurrency (0: default)")
+	fs.IntVar(&c.orchCacheSize, "orch-cache-size", 0, "OrchestratorConfig.CacheSize (0: default)")
 	fs.IntVar(&c.actConcurrency, "activity-concurrency", 0, "ActivityConfig.Concurrency (0: default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -109,7 +111,9 @@ func runChild(ctx context.Context, c childConfig, log *slog.Logger) error {
 		if err := registerOrchestrations(reg); err != nil {
 			return err
 		}
-		w := worker.NewOrchestratorWorker(hub, reg, worker.OrchestratorConfig{Concurrency: c.orchConcurrency, Logger: log})
+		w := worker.NewOrchestratorWorker(hub, reg, worker.OrchestratorConfig{
+			Concurrency: c.orchConcurrency, CacheSize: c.orchCacheSize, Logger: log,
+		})
 		run, ready = w.Run, w.Ready()
 	case roleActivity:
 		reg := activity.NewRegistry()

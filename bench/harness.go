@@ -129,7 +129,10 @@ func (b *bencher) measure(ctx context.Context, w workload, r *result) (err error
 	r.BenchCPU = selfAfter - selfBefore
 
 	u, uerr := g.workers.usage() // before close stops them
-	r.WorkerCPU, r.PeakRSS = u.cpu, u.peakRSS
+	// A workload that ran part of its work on rigs of its own (scaleout)
+	// has already counted their workers.
+	r.WorkerCPU += u.cpu
+	r.PeakRSS = max(r.PeakRSS, u.peakRSS)
 	return errors.Join(err, g.workers.exited(), uerr)
 }
 
@@ -196,7 +199,14 @@ func (b *bencher) newRig(ctx context.Context, w workload) (g *rig, err error) {
 		if err = provisionConsumers(ctx, g.hub); err != nil {
 			return g, err
 		}
-		for range b.opts.actWorkers {
+		actWorkers, actConcurrency := b.opts.actWorkers, b.opts.actConcurrency
+		if w.actWorkers > 0 {
+			actWorkers = w.actWorkers
+		}
+		if w.actConcurrency > 0 {
+			actConcurrency = w.actConcurrency
+		}
+		for range actWorkers {
 			spec.roles = append(spec.roles, roleActivity)
 		}
 		for range b.opts.orchWorkers {
@@ -205,8 +215,11 @@ func (b *bencher) newRig(ctx context.Context, w workload) (g *rig, err error) {
 		if b.opts.orchConcurrency > 0 {
 			spec.extraArgs = append(spec.extraArgs, "--orch-concurrency", fmt.Sprint(b.opts.orchConcurrency))
 		}
-		if b.opts.actConcurrency > 0 {
-			spec.extraArgs = append(spec.extraArgs, "--activity-concurrency", fmt.Sprint(b.opts.actConcurrency))
+		if w.orchCacheSize > 0 {
+			spec.extraArgs = append(spec.extraArgs, "--orch-cache-size", fmt.Sprint(w.orchCacheSize))
+		}
+		if actConcurrency > 0 {
+			spec.extraArgs = append(spec.extraArgs, "--activity-concurrency", fmt.Sprint(actConcurrency))
 		}
 	}
 	if g.workers, err = startWorkers(ctx, spec); err != nil {
@@ -229,7 +242,7 @@ func provisionConsumers(ctx context.Context, hub *jetstream.Hub) error {
 			return err
 		}
 	}
-	for _, name := range []string{actIncr, actEcho} {
+	for _, name := range []string{actIncr, actEcho, actSleep} {
 		if _, err := hub.TaskConsumer(ctx, name, 0); err != nil {
 			return err
 		}

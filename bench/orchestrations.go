@@ -18,8 +18,14 @@ const (
 	orchTimer       = "BenchTimer"
 	orchLongHistory = "BenchLongHistory"
 
-	actIncr = "BenchIncr"
-	actEcho = "BenchEcho"
+	actIncr  = "BenchIncr"
+	actEcho  = "BenchEcho"
+	actSleep = "BenchSleep"
+
+	// sleepFor is how long BenchSleep sleeps: long enough that the
+	// scaleout workload's throughput is set by how many calls run at once,
+	// not by the CPU each costs.
+	sleepFor = 50 * time.Millisecond
 
 	// eventName is the external event BenchWaitEvent waits for.
 	eventName = "Proceed"
@@ -44,6 +50,7 @@ func registerActivities(r *activity.Registry) error {
 	for _, err := range []error{
 		activity.Register(r, actIncr, func(_ context.Context, n int) (int, error) { return n + 1, nil }),
 		activity.Register(r, actEcho, func(_ context.Context, n int) (int, error) { return n, nil }),
+		activity.Register(r, actSleep, sleep),
 	} {
 		if err != nil {
 			return err
@@ -70,18 +77,34 @@ func sequence(ctx *workflow.Context, in sequenceInput) (int, error) {
 	return n, nil
 }
 
-// fanOutInput is BenchFanOut's input.
-type fanOutInput struct {
-	Width int `json:"width"`
+// sleep sleeps for sleepFor and returns n (scaleout).
+func sleep(ctx context.Context, n int) (int, error) {
+	select {
+	case <-time.After(sleepFor):
+		return n, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }
 
-// fanOut calls BenchEcho(i) for i in [0, Width) all at once, waits for all
-// of them and returns the sum of the results: Width*(Width-1)/2 (W2).
+// fanOutInput is BenchFanOut's input.
+type fanOutInput struct {
+	Width    int    `json:"width"`
+	Activity string `json:"activity,omitempty"` // "": BenchEcho
+}
+
+// fanOut calls Activity(i), BenchEcho(i) by default, for i in [0, Width)
+// all at once, waits for all of them and returns the sum of the results:
+// Width*(Width-1)/2 (W2, scaleout).
 func fanOut(ctx *workflow.Context, in fanOutInput) (int, error) {
+	name := in.Activity
+	if name == "" {
+		name = actEcho
+	}
 	tasks := make([]workflow.Task[int], in.Width)
 	all := make([]workflow.Awaitable, in.Width)
 	for i := range tasks {
-		tasks[i] = workflow.CallActivity[int](ctx, actEcho, i)
+		tasks[i] = workflow.CallActivity[int](ctx, name, i)
 		all[i] = tasks[i]
 	}
 	if err := workflow.All(ctx, all...); err != nil {
@@ -98,7 +121,8 @@ func fanOut(ctx *workflow.Context, in fanOutInput) (int, error) {
 	return sum, nil
 }
 
-// waitEvent waits for the external event and returns its data (W3).
+// waitEvent waits for the external event and returns its data (W3,
+// memory).
 func waitEvent(ctx *workflow.Context, _ struct{}) (int, error) {
 	return workflow.WaitForExternalEvent[int](ctx, eventName).Await()
 }

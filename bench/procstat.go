@@ -32,19 +32,35 @@ func procUsage(pid string) (cpu time.Duration, peakRSS uint64, err error) {
 		return 0, 0, fmt.Errorf("parse /proc/%s/stat: %w", pid, err)
 	}
 	cpu = time.Duration(utime+stime) * time.Second / clockTicks
+	_, peakRSS, err = procMemory(pid)
+	return cpu, peakRSS, err
+}
 
+// procMemory reads a process's resident set size now (VmRSS) and at its
+// peak so far (VmHWM), in bytes, from /proc/<pid>/status.
+func procMemory(pid string) (rss, peakRSS uint64, err error) {
 	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return cpu, 0, err
+		return 0, 0, err
 	}
+	var sawRSS, sawHWM bool
 	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return cpu, 0, fmt.Errorf("parse VmHWM of %s: %w", pid, err)
-			}
-			return cpu, kb << 10, nil
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("parse %s of %s: %w", name, pid, err)
+		}
+		if name == "VmRSS" {
+			rss, sawRSS = kb<<10, true
+		} else {
+			peakRSS, sawHWM = kb<<10, true
 		}
 	}
-	return cpu, 0, fmt.Errorf("no VmHWM in /proc/%s/status", pid)
+	if !sawRSS || !sawHWM {
+		return rss, peakRSS, fmt.Errorf("no VmRSS or VmHWM in /proc/%s/status", pid)
+	}
+	return rss, peakRSS, nil
 }

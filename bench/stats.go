@@ -70,3 +70,6 @@ func span(ts ...[]time.Time) (first, last time.Time) {
 
 // ms converts a duration to float milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// mib converts bytes to MiB, rounded to three decimals.
+func mib(b uint64) float64 { return round3(float64(b) / (1 << 20)) }

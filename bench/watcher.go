@@ -120,6 +120,22 @@ func (w *instanceWatcher) waitFinished(ctx context.Context, n int) error {
 	return w.waitFor(ctx, func() bool { return w.finished >= n }, fmt.Sprintf("%d instances to finish", n))
 }
 
+// waitDone waits until the instance has finished.
+func (w *instanceWatcher) waitDone(ctx context.Context, id string) error {
+	return w.waitFor(ctx, func() bool {
+		o := w.byID[id]
+		return o != nil && !o.doneAt.IsZero()
+	}, id+" to finish")
+}
+
+// counts returns how many instances the watcher has seen leave Pending and
+// how many finish.
+func (w *instanceWatcher) counts() (running, finished int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.running, w.finished
+}
+
 // waitFor waits until cond (called with mu held) holds.
 func (w *instanceWatcher) waitFor(ctx context.Context, cond func() bool, what string) error {
 	for {

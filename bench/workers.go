@@ -169,6 +169,27 @@ func (s *workerSet) usage() (usage, error) {
 	return u, errors.Join(errs...)
 }
 
+// memory returns the current (VmRSS) and peak (VmHWM) resident set size of
+// the children with the role, each summed over them. Call it before stop.
+func (s *workerSet) memory(role string) (rss, peakRSS uint64, err error) {
+	found := false
+	for _, p := range s.procs {
+		if p.role != role {
+			continue
+		}
+		found = true
+		now, peak, err := procMemory(strconv.Itoa(p.cmd.Process.Pid))
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s worker: %w", role, err)
+		}
+		rss, peakRSS = rss+now, peakRSS+peak
+	}
+	if !found {
+		return 0, 0, fmt.Errorf("no %s worker", role)
+	}
+	return rss, peakRSS, nil
+}
+
 // stop sends SIGTERM to every child, lets each finish (and write its
 // profile) for up to 15 s, then kills what is left.
 func (s *workerSet) stop() error {

@@ -28,6 +28,15 @@ type sizes struct {
 
 	longSteps, longWindow int // W6: steps; first and last steps compared
 
+	memoryInstances   int           // memory: instances waiting for an event
+	memoryResumes     int           // memory: of them, resumed one at a time and timed
+	memoryCacheSize   int           // memory: the orchestrator worker's instance cache (0: its default)
+	memoryStartBudget time.Duration // memory: time allowed to start them all and see them Running
+
+	scaleInstances, scaleWidth int // scaleout: the fan-out each phase runs
+	scaleConcurrency           int // scaleout: activity calls at once per worker process
+	scaleWorkers               int // scaleout: activity worker processes of the second phase
+
 	historySamples int // histories checked per workload
 
 	// timeouts per workload; on timeout the workload fails.
@@ -47,6 +56,12 @@ func fullSizes() sizes {
 		burstTimers: 10000, burstLead: 20 * time.Second,
 		starts:    10000,
 		longSteps: 10000, longWindow: 1000,
+		// The cache holds a tenth of the instances (the worker's default of
+		// 10,000), so most resumes rebuild their instance from history.
+		memoryInstances: 100000, memoryResumes: 100, memoryStartBudget: 2 * time.Minute,
+		// 8,000 calls of 50 ms: about 25 s on one process of 16 calls at
+		// once, 6 s on four.
+		scaleInstances: 40, scaleWidth: 200, scaleConcurrency: 16, scaleWorkers: 4,
 		historySamples: 50,
 		timeouts: map[string]time.Duration{
 			"baseline": time.Minute, "baseline_serial": time.Minute,
@@ -54,6 +69,7 @@ func fullSizes() sizes {
 			"W3": 2 * time.Minute, "W3burst": 2 * time.Minute,
 			"W4": 2 * time.Minute, "W4burst": 3 * time.Minute,
 			"W5": 5 * time.Minute, "W6": 10 * time.Minute,
+			"memory": 8 * time.Minute, "scaleout": 3 * time.Minute,
 		},
 	}
 }
@@ -68,6 +84,10 @@ func quickSizes() sizes {
 		burstTimers: 200, burstLead: 1500 * time.Millisecond,
 		starts:    200,
 		longSteps: 200, longWindow: 50,
+		// A cache of a tenth of the instances, as at full size, so that the
+		// quick run rebuilds instances from history too.
+		memoryInstances: 2000, memoryResumes: 20, memoryCacheSize: 200, memoryStartBudget: 20 * time.Second,
+		scaleInstances: 4, scaleWidth: 40, scaleConcurrency: 16, scaleWorkers: 4,
 		historySamples: 10,
 		timeouts: map[string]time.Duration{
 			"baseline": 30 * time.Second, "baseline_serial": 30 * time.Second,
@@ -75,6 +95,7 @@ func quickSizes() sizes {
 			"W3": 30 * time.Second, "W3burst": 30 * time.Second,
 			"W4": 30 * time.Second, "W4burst": 30 * time.Second,
 			"W5": 30 * time.Second, "W6": 30 * time.Second,
+			"memory": 30 * time.Second, "scaleout": 30 * time.Second,
 		},
 	}
 }
@@ -85,16 +106,25 @@ type workload struct {
 	// echo: the workload runs on the bare JetStream echo worker, not on
 	// Endure's workers.
 	echo bool
-	run  func(ctx context.Context, g *rig, r *result) error
+	// The workload's own worker settings; zero leaves each to its flag or
+	// to the worker's default.
+	actWorkers     int // overrides --activity-workers
+	actConcurrency int // overrides --activity-concurrency
+	orchCacheSize  int // worker.OrchestratorConfig.CacheSize
+	run            func(ctx context.Context, g *rig, r *result) error
 }
 
 // workloadNames lists the workloads in the order they run.
-var workloadNames = []string{"baseline", "baseline_serial", "W1", "W2", "W3", "W3burst", "W4", "W4burst", "W5", "W6"}
+var workloadNames = []string{"baseline", "baseline_serial", "W1", "W2", "W3", "W3burst", "W4", "W4burst", "W5", "W6", "memory", "scaleout"}
 
 func knownWorkload(name string) bool { return slices.Contains(workloadNames, name) }
 
 func (b *bencher) workloads() []workload {
 	s := b.sizes
+	scaleConcurrency := s.scaleConcurrency
+	if b.opts.actConcurrency > 0 {
+		scaleConcurrency = b.opts.actConcurrency
+	}
 	return []workload{
 		{name: "baseline", echo: true, run: func(ctx context.Context, g *rig, r *result) error {
 			return runRoundTrips(ctx, g, r, s.baselineInFlight, s.baselineConcurrent)
@@ -110,5 +140,11 @@ func (b *bencher) workloads() []workload {
 		{name: "W4burst", run: func(ctx context.Context, g *rig, r *result) error { return runTimers(ctx, g, r, true) }},
 		{name: "W5", run: runStartBurst},
 		{name: "W6", run: runLongHistory},
+		{name: "memory", orchCacheSize: s.memoryCacheSize, run: runMemory},
+		// Both phases on the same number of calls at once per process:
+		// --activity-concurrency if given, else scaleConcurrency.
+		{name: "scaleout", actWorkers: 1, actConcurrency: scaleConcurrency, run: func(ctx context.Context, g *rig, r *result) error {
+			return b.runScaleOut(ctx, g, r, scaleConcurrency)
+		}},
 	}
 }
