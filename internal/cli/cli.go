@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,10 +25,11 @@ const DefaultNATS = "nats://127.0.0.1:4222"
 
 // Common are the flags every Endure process takes.
 type Common struct {
-	NATS     string
-	Hub      string
-	LogLevel string
-	Replicas int
+	NATS       string
+	Hub        string
+	LogLevel   string
+	Replicas   int
+	MaxPayload int
 }
 
 // Register adds the common flags to fs, with defaults from the environment
@@ -37,6 +39,11 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Hub, "hub", env("ENDURE_HUB", jetstream.DefaultHub), "task hub name (env ENDURE_HUB)")
 	fs.StringVar(&c.LogLevel, "log-level", env("ENDURE_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ENDURE_LOG_LEVEL)")
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of every stream and bucket (3 on a NATS cluster)")
+	maxPayload := jetstream.DefaultMaxPayload
+	if v, err := strconv.Atoi(os.Getenv("ENDURE_MAX_PAYLOAD")); err == nil && v > 0 {
+		maxPayload = v
+	}
+	fs.IntVar(&c.MaxPayload, "max-payload", maxPayload, "largest payload (input, output, event data, activity result) in bytes; give every process the same (env ENDURE_MAX_PAYLOAD)")
 }
 
 func env(key, def string) string {
@@ -89,7 +96,7 @@ func (c *Common) Connect(ctx context.Context, name string, log *slog.Logger) (*n
 // OpenHub opens the task hub, retrying while JetStream is not yet available
 // (a server that is still starting).
 func (c *Common) OpenHub(ctx context.Context, nc *nats.Conn, cfg jetstream.Config) (*jetstream.Hub, error) {
-	cfg.Name, cfg.Replicas = c.Hub, c.Replicas
+	cfg.Name, cfg.Replicas, cfg.MaxPayload = c.Hub, c.Replicas, c.MaxPayload
 	for {
 		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		hub, err := jetstream.Open(octx, nc, cfg)

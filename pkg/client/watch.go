@@ -37,8 +37,18 @@ func (c *Client) Watch(ctx context.Context, id string) iter.Seq2[*Status, error]
 					return
 				}
 				if e == nil { // initial values delivered
-					if !seen {
-						yield(nil, fmt.Errorf("%w: %s", ErrNotFound, id))
+					if seen {
+						continue
+					}
+					// The watcher can report its start before it has seen a
+					// key written just before it: ask the bucket itself.
+					cur, err := c.hub.GetInstance(ctx, id)
+					if err != nil {
+						yield(nil, err)
+						return
+					}
+					seen = true
+					if !yield(statusFrom(&cur.State), nil) {
 						return
 					}
 					continue

@@ -85,7 +85,7 @@ func samples() []any {
 	other.Type, other.TaskID = protocol.EventTaskCompleted, 8
 	return []any{
 		&protocol.HistoryRecord{V: protocol.FormatVersion, Time: ts, Events: []protocol.Event{sampleEvent(), other}, CustomStatus: []byte(`"step 3 of 5"`)},
-		&protocol.WorkItem{V: protocol.FormatVersion, InstanceID: "order-42", ExecutionID: "exec-1", Event: sampleEvent()},
+		&protocol.WorkItem{V: protocol.FormatVersion, InstanceID: "order-42", ExecutionID: "exec-1", Event: sampleEvent(), StateRevision: 7, Schedule: "@every 1m"},
 		&protocol.ActivityTask{V: protocol.FormatVersion, InstanceID: "order-42", ExecutionID: "exec-1", TaskID: 7,
 			Name: "SayHello", Input: []byte(`{"city":"Tokyo"}`), Generation: 2, Timeout: time.Minute},
 		&protocol.InstanceState{V: protocol.FormatVersion, InstanceID: "order-42", Name: "Greet", ExecutionID: "exec-1",
