@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -12,6 +13,23 @@ import (
 // differ from want: most opens find everything in place and change nothing,
 // which keeps concurrent starts cheap and free of configuration churn.
 func provisionStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) (jetstream.Stream, error) {
+	// The server can fail to create a stream's store while it is busy
+	// removing others (a 500 answer): such a failure is worth a retry.
+	for attempt := 1; ; attempt++ {
+		st, err := provisionStreamOnce(ctx, js, want)
+		var apiErr *jetstream.APIError
+		if err == nil || attempt == 3 || !errors.As(err, &apiErr) || apiErr.Code < 500 {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+}
+
+func provisionStreamOnce(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) (jetstream.Stream, error) {
 	st, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		st, err = js.CreateStream(ctx, want)
