@@ -65,6 +65,12 @@ func runEvents(ctx context.Context, g *rig, r *result, burst bool) error {
 	if err != nil {
 		return err
 	}
+	return verifyEventOutputs(ctx, g, n)
+}
+
+// verifyEventOutputs checks that each of n instances output the data of
+// the event it waited for, and samples their histories.
+func verifyEventOutputs(ctx context.Context, g *rig, n int) error {
 	return errors.Join(
 		verifyOutputs(ctx, g, n, func(i int, out int) error {
 			if out != i {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -73,15 +72,7 @@ func runMemory(ctx context.Context, g *rig, r *result) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(
-		verifyOutputs(ctx, g, n, func(i int, out int) error {
-			if out != i {
-				return fmt.Errorf("%s: output %d, want its event's data %d", instanceID(i), out, i)
-			}
-			return nil
-		}),
-		g.checkHistories(ctx, n),
-	)
+	return verifyEventOutputs(ctx, g, n)
 }
 
 // startWaiting starts n BenchWaitEvent instances and waits until all are

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/endurehq/endure/internal/testnats"
 	"github.com/endurehq/endure/pkg/protocol"
 	njs "github.com/nats-io/nats.go/jetstream"
 )
@@ -27,7 +28,7 @@ func waitForAnyLine(t *testing.T, procs []*process, re *regexp.Regexp, timeout t
 	t.Helper()
 	var who *process
 	var m []string
-	eventually(t, timeout, func() error {
+	testnats.Eventually(t, timeout, func() error {
 		for _, p := range procs {
 			if l := p.FindLine(re); l != "" {
 				who, m = p, re.FindStringSubmatch(l)
@@ -200,7 +201,7 @@ func TestLongHistoryReplaysAfterWorkerRestart(t *testing.T) {
 	act.Kill()
 	// Kill the orchestrator worker once it holds no work item, so that the
 	// new one does not wait out an unacknowledged item's ack wait.
-	eventually(t, 30*time.Second, func() error { return inboxIdle(hub.JetStream(), sys.hub) })
+	testnats.Eventually(t, 30*time.Second, func() error { return inboxIdle(hub.JetStream(), sys.hub) })
 	orch.Kill()
 	if _, st, err := sys.getStatus(cs.StatusQueryGetURI); err != nil || st.RuntimeStatus != "Running" {
 		t.Fatalf("killed the workers too late: instance is %s (%v)", st.RuntimeStatus, err)
@@ -277,7 +278,7 @@ func TestOrchestratorWorkersShareAndSurviveKill(t *testing.T) {
 	// Both serve some partitions once they have seen each other.
 	serving := regexp.MustCompile(`msg="serving partition"`)
 	handedOver := regexp.MustCompile(`msg="handed partition over"`)
-	eventually(t, 20*time.Second, func() error {
+	testnats.Eventually(t, 20*time.Second, func() error {
 		if orchA.CountLines(handedOver) == 0 {
 			return fmt.Errorf("the first worker has not handed any partition to the second")
 		}
@@ -293,7 +294,7 @@ func TestOrchestratorWorkersShareAndSurviveKill(t *testing.T) {
 	}
 	// Kill the second worker once the run is well under way.
 	done := regexp.MustCompile(`msg="activity done"`)
-	eventually(t, 30*time.Second, func() error {
+	testnats.Eventually(t, 30*time.Second, func() error {
 		if n := act.CountLines(done); n < instances {
 			return fmt.Errorf("%d activities done", n)
 		}

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/endurehq/endure/internal/testnats"
 	"github.com/endurehq/endure/pkg/jetstream"
 	"github.com/nats-io/nats.go"
 )
@@ -88,23 +89,6 @@ func buildBinaries(dir string) error {
 		}
 	}
 	return nil
-}
-
-// eventually polls cond until it returns nil or timeout passes, then fails
-// the test with cond's last error.
-func eventually(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // logBuffer keeps every line a process writes, for tests to wait on.
@@ -233,7 +217,7 @@ func (p *process) WaitForLine(t testing.TB, pattern string, timeout time.Duratio
 	t.Helper()
 	re := regexp.MustCompile(pattern)
 	var line string
-	eventually(t, timeout, func() error {
+	testnats.Eventually(t, timeout, func() error {
 		if line = p.FindLine(re); line != "" {
 			return nil
 		}
@@ -441,7 +425,7 @@ func (s *system) startAPI() *process {
 	line := p.WaitForLine(s.t, apiListening.String(), 30*time.Second)
 	s.baseURL = "http://" + apiListening.FindStringSubmatch(line)[1]
 	s.api = p
-	eventually(s.t, 10*time.Second, func() error {
+	testnats.Eventually(s.t, 10*time.Second, func() error {
 		resp, err := s.http.Get(s.url("/runtime/webhooks/durabletask/instances/readiness-probe"))
 		if err != nil {
 			return err

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/endurehq/endure/internal/testnats"
 )
 
 // The strings the sample workflows answer with (two spaces after the dash,
@@ -259,7 +261,7 @@ func checkTimes(st instanceStatus) error {
 func (s *system) waitForStatus(uri, want string, timeout time.Duration) instanceStatus {
 	s.t.Helper()
 	var st instanceStatus
-	eventually(s.t, timeout, func() error {
+	testnats.Eventually(s.t, timeout, func() error {
 		code, got, err := s.getStatus(uri)
 		if err != nil {
 			if code != 0 && !(s.outage && code >= 500) {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/endurehq/endure/internal/testnats"
 )
 
 // TestActivityWorkersShareWork runs 100 instances against two activity
@@ -52,7 +54,7 @@ func TestActivityWorkersShareWork(t *testing.T) {
 	if len(pending) != instances {
 		t.Fatalf("%d distinct instance IDs for %d starts", len(pending), instances)
 	}
-	eventually(t, 90*time.Second, func() error {
+	testnats.Eventually(t, 90*time.Second, func() error {
 		for id, cs := range pending {
 			_, st, err := sys.getStatus(cs.StatusQueryGetURI)
 			if err != nil {
