@@ -46,6 +46,16 @@ func (h *Hub) offloadOver(ctx context.Context, instanceID string, p *[]byte, lim
 		return fmt.Errorf("%w: %d bytes, the hub's limit is %d", protocol.ErrPayloadTooLarge, len(*p), h.cfg.MaxPayload)
 	}
 	name := objectName(instanceID, *p)
+	// Names are content hashes, so an object already stored under the name
+	// holds this payload. Storing it again would not be a no-op: the object
+	// store writes new chunks and then deletes the old ones, which a reader
+	// of the old ones would wait on until it timed out.
+	if info, err := h.payloads.GetInfo(ctx, name); err == nil && info.Size == uint64(len(*p)) {
+		*p = []byte(refPrefix + name)
+		return nil
+	} else if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("look up payload %s: %w", name, err)
+	}
 	if _, err := h.payloads.PutBytes(ctx, name, *p); err != nil {
 		return fmt.Errorf("store payload %s: %w", name, err)
 	}
@@ -59,7 +69,17 @@ func (h *Hub) ResolvePayload(ctx context.Context, p []byte) ([]byte, error) {
 		return p, nil
 	}
 	name := string(p[len(refPrefix):])
-	data, err := h.payloads.GetBytes(ctx, name)
+	var data []byte
+	var err error
+	// Two writers storing the same new payload at once replace one's chunks
+	// by the other's; a read that began on the replaced chunks fails, and
+	// reading again finds the ones that stay.
+	for attempt := 0; attempt < 3; attempt++ {
+		data, err = h.payloads.GetBytes(ctx, name)
+		if err == nil || errors.Is(err, jetstream.ErrObjectNotFound) || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load payload %s: %w", name, err)
 	}
