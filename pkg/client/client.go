@@ -131,7 +131,7 @@ func (c *Client) Start(ctx context.Context, name string, opts ...StartOption) (s
 	exec := uuid.NewString()
 	st := &protocol.InstanceState{
 		InstanceID: o.id, Name: name, ExecutionID: exec, Status: protocol.StatusPending,
-		Input: o.input, CreatedAt: now, UpdatedAt: now,
+		Input: o.input, CreatedAt: now, UpdatedAt: now, StartAt: o.startAt.UTC(),
 	}
 	if !o.reuse {
 		if _, err := c.hub.GetInstance(ctx, o.id); err == nil {

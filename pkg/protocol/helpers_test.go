@@ -91,7 +91,7 @@ func samples() []any {
 		&protocol.InstanceState{V: protocol.FormatVersion, InstanceID: "order-42", Name: "Greet", ExecutionID: "exec-1",
 			Status: protocol.StatusFailed, Input: []byte(`"Tokyo"`), Output: []byte(`"Hello"`), CustomStatus: []byte(`{"stage":2}`),
 			Failure: &protocol.Failure{Type: "Panic", Message: "boom", Stack: "stack"}, CreatedAt: ts, UpdatedAt: ts.Add(time.Minute),
-			HistorySeq: 42},
+			HistorySeq: 42, StartAt: ts.Add(time.Hour)},
 		&protocol.IndexEntry{V: protocol.FormatVersion, InstanceID: "order-42", Name: "Greet", CreatedAt: ts},
 	}
 }

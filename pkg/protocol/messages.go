@@ -101,6 +101,10 @@ type InstanceState struct {
 	// HistorySeq is the history sequence this state reflects, so that a
 	// late writer never overwrites a newer state.
 	HistorySeq uint64 `msgpack:"hs,omitempty"`
+	// StartAt is when a scheduled instance is to start (zero: at once), kept
+	// so that a start message lost with a crashed client can be sent again
+	// for the same time.
+	StartAt time.Time `msgpack:"sa,omitempty"`
 }
 
 // IndexEntry is an instance's entry in the listing index: what listing

@@ -428,6 +428,36 @@ func TestStartLostByACrashedClientIsSentAgain(t *testing.T) {
 	}
 }
 
+// TestScheduledStartLostByACrashedClientKeepsItsTime: the start sent again
+// for a scheduled instance whose client died is still held to its time.
+func TestScheduledStartLostByACrashedClientKeepsItsTime(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "StartedAt", func(ctx *workflow.Context, _ any) (time.Time, error) {
+		return ctx.Now(), nil
+	}))
+	ctx := context.Background()
+	created := time.Now().Add(-time.Minute).UTC()
+	startAt := time.Now().Add(2 * time.Second).UTC()
+	st := &protocol.InstanceState{InstanceID: "late-orphan", Name: "StartedAt", ExecutionID: "exec-1",
+		Status: protocol.StatusPending, CreatedAt: created, UpdatedAt: created, StartAt: startAt}
+	eff := e.hub.NewEffects()
+	if _, err := e.hub.ClaimInstance(ctx, st, eff); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eff.Send(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	done := e.wait("late-orphan")
+	var began time.Time
+	if err := json.Unmarshal(done.Output, &began); err != nil {
+		t.Fatalf("output %s: %v", done.Output, err)
+	}
+	if began.Before(startAt) {
+		t.Fatalf("started at %s, %v before its scheduled time", began.Format(time.RFC3339Nano), startAt.Sub(began))
+	}
+}
+
 func TestRecurringScheduleStartsInstancesUntilDeleted(t *testing.T) {
 	e := newEnv(t)
 	must(t, workflow.Register(e.orch, "Tick", func(ctx *workflow.Context, in string) (string, error) {

@@ -39,7 +39,7 @@ func (w *OrchestratorWorker) sweepOrphans(ctx context.Context) {
 			w.log.Warn("sending the start of an orphaned instance again", "instance", st.InstanceID)
 			item := &protocol.WorkItem{InstanceID: st.InstanceID, ExecutionID: st.ExecutionID, StateRevision: e.Revision,
 				Event: protocol.Event{Type: protocol.EventExecutionStarted, Time: st.CreatedAt, Name: st.Name,
-					ExecutionID: st.ExecutionID, Input: st.Input}}
+					ExecutionID: st.ExecutionID, Input: st.Input, FireAt: st.StartAt}}
 			if err := w.hub.SendWork(ctx, item, "start/"+st.InstanceID+"/"+st.ExecutionID); err != nil {
 				w.log.Warn("cannot send an orphaned start", "instance", st.InstanceID, "err", err)
 			}
