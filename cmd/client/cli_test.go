@@ -214,7 +214,7 @@ func (s *system) start(args ...string) string {
 	return id
 }
 
-var commandNames = []string{"dev", "serve", "start", "status", "list", "watch", "raise", "terminate", "suspend", "resume", "rewind", "restart", "purge"}
+var commandNames = []string{"dev", "serve", "start", "status", "list", "watch", "raise", "terminate", "suspend", "resume", "rewind", "restart", "purge", "schedule"}
 
 // TestEveryCommandHasHelp runs --help on every command.
 func TestEveryCommandHasHelp(t *testing.T) {
@@ -420,6 +420,14 @@ func TestExitCodes(t *testing.T) {
 		{2, "--created-from", []string{"list", "--created-from", "yesterday"}},
 		{2, "continuation token", []string{"list", "--continuation-token", "forged"}},
 		{2, "needs instance IDs", []string{"purge"}},
+		{2, "want a time", []string{"start", "OrchFunction", "--at", "tomorrow"}},
+		{2, "want create, list or delete", []string{"schedule"}},
+		{2, "invalid schedule", []string{"schedule", "create", "nightly", "OrchFunction", "@every 10ms"}},
+		{2, "invalid schedule", []string{"schedule", "create", "nightly", "OrchFunction", "0 0 2 * * *", "--time-zone", "Mars/Olympus"}},
+		{2, "invalid schedule", []string{"schedule", "create", "nightly", "OrchFunction", "@every 1h", "--time-zone", "Europe/Paris"}},
+		{2, "unknown orchestrator", []string{"schedule", "create", "nightly", "NoSuchOrchestrator", "@daily"}},
+		{2, "invalid", []string{"schedule", "create", "night.ly", "OrchFunction", "@daily"}},
+		{3, "schedule not found", []string{"schedule", "delete", "no-such-schedule"}},
 		{3, "not found", []string{"status", "no-such-instance"}},
 		{3, "not found", []string{"terminate", "no-such-instance"}},
 		{3, "not found", []string{"watch", "no-such-instance"}},
@@ -616,4 +624,68 @@ func TestServeNeedsTheKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestScheduleCommands creates a recurring schedule with the binary, sees
+// it listed (text and JSON) and start instances, then deletes it.
+func TestScheduleCommands(t *testing.T) {
+	s := newSystem(t)
+	r := s.ok("schedule", "create", "every-second", "OrchFunction", "@every 1s")
+	if !strings.Contains(r.stdout, "Schedule every-second starts OrchFunction @every 1s") {
+		t.Fatalf("schedule create printed %q", r.stdout)
+	}
+	s.ok("schedule", "create", "--time-zone", "Europe/Paris", "--input", `{"note": "weekdays"}`, "morning", "OrchFunction", "0 30 9 * * 1-5")
+
+	r = s.ok("schedule", "list")
+	for _, want := range []string{"every-second  OrchFunction  @every 1s       UTC", "morning       OrchFunction  0 30 9 * * 1-5  Europe/Paris  {\"note\":\"weekdays\"}"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("schedule list:\n%s\nwant a line with %q", r.stdout, want)
+		}
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(s.ok("schedule", "list", "--json").stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[1]["timeZone"] != "Europe/Paris" || list[1]["spec"] != "0 30 9 * * 1-5" {
+		t.Fatalf("schedule list --json: %v", list)
+	}
+
+	// The every-second schedule starts instances named after their time.
+	testnats.Eventually(t, 20*time.Second, func() error {
+		var page struct{ Instances []map[string]any }
+		out := s.ok("list", "--prefix", "every-second-", "--status", "Completed", "--json").stdout
+		if err := json.Unmarshal([]byte(out), &page); err != nil {
+			return fmt.Errorf("list --json: %v: %s", err, out)
+		}
+		if len(page.Instances) < 2 {
+			return fmt.Errorf("%d scheduled instances completed", len(page.Instances))
+		}
+		return nil
+	})
+
+	r = s.ok("schedule", "delete", "every-second")
+	if !strings.Contains(r.stdout, "Deleted schedule every-second.") {
+		t.Fatalf("schedule delete printed %q", r.stdout)
+	}
+	if out := s.ok("schedule", "list").stdout; strings.Contains(out, "every-second") || !strings.Contains(out, "morning") {
+		t.Fatalf("schedule list after delete:\n%s", out)
+	}
+	s.fails(3, "schedule not found", "schedule", "delete", "every-second")
+}
+
+// TestStartAt starts an instance two seconds ahead: it is Pending until
+// then and starts no earlier.
+func TestStartAt(t *testing.T) {
+	s := newSystem(t)
+	asked := time.Now()
+	id := s.start("WaitEvent", "--at", "2s")
+	if st := s.statusOf(id); st["runtimeStatus"] != "Pending" {
+		t.Fatalf("status right after start --at 2s: %v, want Pending", st["runtimeStatus"])
+	}
+	s.waitStatus(id, "Running")
+	if waited := time.Since(asked); waited < 2*time.Second {
+		t.Fatalf("Running after %v, want at least 2s", waited)
+	}
+	s.ok("raise", id, "go", `"now"`)
+	s.waitStatus(id, "Completed")
 }

@@ -32,9 +32,10 @@ func exitCode(err error) int {
 	var un unsuccessfulError
 	switch {
 	case errors.As(err, &ue), errors.Is(err, client.ErrInvalidInput), errors.Is(err, protocol.ErrInvalidName),
-		errors.Is(err, client.ErrUnknownOrchestrator), errors.Is(err, protocol.ErrPayloadTooLarge):
+		errors.Is(err, client.ErrUnknownOrchestrator), errors.Is(err, protocol.ErrPayloadTooLarge),
+		errors.Is(err, client.ErrBadSchedule):
 		return exitUsage
-	case errors.Is(err, client.ErrNotFound):
+	case errors.Is(err, client.ErrNotFound), errors.Is(err, client.ErrScheduleNotFound):
 		return exitNotFound
 	case errors.Is(err, client.ErrFinished), errors.Is(err, client.ErrInstanceExists),
 		errors.Is(err, client.ErrNotFailed), errors.Is(err, client.ErrNotFinished):

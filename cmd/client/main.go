@@ -7,6 +7,7 @@
 //	client list       list instances               client watch    follow one
 //	client raise      raise an event               client terminate, suspend,
 //	client resume, rewind, restart, purge          manage instances
+//	client schedule   create, list and delete recurring starts
 //
 // The management commands talk to the task hub in NATS JetStream directly
 // (--nats, --hub), not through the HTTP API. They print tables for people
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	_ "time/tzdata" // schedules' time zones, and dev's embedded server, work where the system has no zone database
 )
 
 type command struct {
@@ -46,6 +48,7 @@ func commands() []command {
 		{"rewind", "re-run a failed instance's failed activities", runRewind},
 		{"restart", "run an instance again with its original input", runRestart},
 		{"purge", "delete finished instances: by ID, or by creation time", runPurge},
+		{"schedule", "create, list and delete recurring starts (cron or @every)", runSchedule},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/endurehq/endure/pkg/client"
 	"github.com/endurehq/endure/pkg/httpapi"
@@ -15,10 +16,15 @@ func runStart(args []string) error {
 	id := m.fs.String("id", "", "instance ID (default: a new random one)")
 	input := m.fs.String("input", "", "JSON input of the orchestration (default: null)")
 	wait := m.fs.Bool("wait", false, "wait until the instance finishes")
+	at := m.fs.String("at", "", "start at this time (RFC 3339, e.g. 2026-01-02T15:04:05Z) or after this long (e.g. 90s, 2h); Pending until then")
 	if err := m.parse(args, 1, 1); err != nil {
 		return err
 	}
 	in, err := jsonArg("--input", *input)
+	if err != nil {
+		return err
+	}
+	startAt, err := startAtArg(*at, time.Now())
 	if err != nil {
 		return err
 	}
@@ -29,6 +35,9 @@ func runStart(args []string) error {
 		}
 		if *id != "" {
 			opts = append(opts, client.WithInstanceID(*id))
+		}
+		if !startAt.IsZero() {
+			opts = append(opts, client.WithStartAt(startAt))
 		}
 		started, err := c.Start(ctx, m.args[0], opts...)
 		if err != nil {
@@ -47,6 +56,20 @@ func runStart(args []string) error {
 		}
 		return m.final(st, true)
 	})
+}
+
+// startAtArg parses start --at: a time, or a duration from now.
+func startAtArg(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, usageError{fmt.Errorf("--at %q: a duration must not be negative", s)}
+		}
+		return now.Add(d).UTC(), nil
+	}
+	return timeArg("at", s)
 }
 
 // final prints a finished instance's status (if print) and turns an

@@ -29,6 +29,11 @@ var (
 	// ErrInvalidInput is returned for input that is not valid JSON or
 	// cannot be encoded.
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrBadSchedule is returned for a schedule specification Endure cannot
+	// run.
+	ErrBadSchedule = jetstream.ErrBadSchedule
+	// ErrScheduleNotFound is returned when deleting an unknown schedule.
+	ErrScheduleNotFound = jetstream.ErrScheduleNotFound
 )
 
 // Client manages the instances of one task hub. It is safe for concurrent use.
@@ -450,12 +455,22 @@ func (c *Client) PurgeRecursive(ctx context.Context, id string) (int, error) {
 // Schedule is a recurring start (see CreateSchedule).
 type Schedule = jetstream.Schedule
 
+// ScheduleOption configures CreateSchedule.
+type ScheduleOption func(*Schedule)
+
+// WithTimeZone reads a cron schedule in an IANA time zone ("Europe/Paris")
+// instead of UTC, daylight saving included.
+func WithTimeZone(name string) ScheduleOption {
+	return func(s *Schedule) { s.TimeZone = name }
+}
+
 // CreateSchedule creates or replaces the recurring schedule name: at every
 // occurrence of spec ("@every 1m", "@daily", or a 6-field cron expression,
-// seconds first) an instance of the orchestrator starts with input, under
-// the ID <name>-<UTC time of the occurrence>. Schedules are kept by
-// JetStream and survive restarts of every process.
-func (c *Client) CreateSchedule(ctx context.Context, name, spec, orchestrator string, input any) error {
+// seconds first, in UTC unless WithTimeZone says otherwise) an instance of
+// the orchestrator starts with input, under the ID <name>-<UTC time of the
+// occurrence>. Schedules are kept by JetStream and survive restarts of
+// every process. A spec Endure cannot run gives ErrBadSchedule.
+func (c *Client) CreateSchedule(ctx context.Context, name, spec, orchestrator string, input any, opts ...ScheduleOption) error {
 	b, err := json.Marshal(input)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
@@ -466,14 +481,21 @@ func (c *Client) CreateSchedule(ctx context.Context, name, spec, orchestrator st
 	if err := protocol.CheckPayloadLimit("input", b, jetstream.InlineLimit); err != nil {
 		return err
 	}
+	s := Schedule{Name: name, Spec: spec, Orchestrator: orchestrator, Input: b}
+	for _, opt := range opts {
+		opt(&s)
+	}
+	if err := jetstream.ValidateScheduleSpec(spec); err != nil {
+		return err
+	}
 	if err := c.checkOrchestrator(ctx, orchestrator); err != nil {
 		return err
 	}
-	return c.hub.PutSchedule(ctx, jetstream.Schedule{Name: name, Spec: spec, Orchestrator: orchestrator, Input: b})
+	return c.hub.PutSchedule(ctx, s)
 }
 
 // DeleteSchedule removes a recurring schedule; the instances it started
-// stay.
+// stay. It returns ErrScheduleNotFound for an unknown name.
 func (c *Client) DeleteSchedule(ctx context.Context, name string) error {
 	return c.hub.DeleteSchedule(ctx, name)
 }

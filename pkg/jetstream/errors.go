@@ -10,4 +10,7 @@ var (
 	ErrInstanceNotFound = errors.New("instance not found")
 	// ErrInstanceExists is returned by CreateInstance when the ID is taken.
 	ErrInstanceExists = errors.New("instance already exists")
+	// ErrScheduleNotFound is returned for a recurring schedule the hub does
+	// not have.
+	ErrScheduleNotFound = errors.New("schedule not found")
 )

@@ -28,6 +28,9 @@ type Schedule struct {
 	Orchestrator string
 	// Input is the JSON input each instance gets.
 	Input []byte
+	// TimeZone is the IANA time zone ("Europe/Paris") a cron Spec is read
+	// in; empty means UTC. @every schedules take none.
+	TimeZone string
 }
 
 // ValidateScheduleSpec checks a schedule specification.
@@ -58,6 +61,14 @@ func (h *Hub) PutSchedule(ctx context.Context, s Schedule) error {
 	if err := ValidateScheduleSpec(s.Spec); err != nil {
 		return err
 	}
+	if s.TimeZone != "" {
+		if strings.HasPrefix(s.Spec, "@every ") {
+			return fmt.Errorf("%w: %q: an @every schedule takes no time zone", ErrBadSchedule, s.Spec)
+		}
+		if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+			return fmt.Errorf("%w: unknown time zone %q (want an IANA name such as Europe/Paris)", ErrBadSchedule, s.TimeZone)
+		}
+	}
 	data, err := protocol.Marshal(&protocol.WorkItem{InstanceID: s.Name, Schedule: s.Spec,
 		Event: protocol.Event{Type: protocol.EventExecutionStarted, Name: s.Orchestrator, Input: s.Input}})
 	if err != nil {
@@ -66,6 +77,9 @@ func (h *Hub) PutSchedule(ctx context.Context, s Schedule) error {
 	msg := nats.NewMsg(h.prefix + ".schedule." + s.Name)
 	msg.Data = data
 	msg.Header.Set("Nats-Schedule", s.Spec)
+	if s.TimeZone != "" {
+		msg.Header.Set("Nats-Schedule-Time-Zone", s.TimeZone)
+	}
 	msg.Header.Set("Nats-Schedule-Target", h.prefix+".inbox."+sharedPartition+"."+s.Name)
 	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("put schedule %s: %w", s.Name, err)
@@ -74,11 +88,18 @@ func (h *Hub) PutSchedule(ctx context.Context, s Schedule) error {
 }
 
 // DeleteSchedule removes a recurring schedule; instances it started stay.
+// It returns ErrScheduleNotFound if the hub has no schedule of that name.
 func (h *Hub) DeleteSchedule(ctx context.Context, name string) error {
 	if err := protocol.ValidateInstanceID(name); err != nil {
 		return err
 	}
-	if err := h.inbox.Purge(ctx, jetstream.WithPurgeSubject(h.prefix+".schedule."+name)); err != nil {
+	subject := h.prefix + ".schedule." + name
+	if _, err := h.inbox.GetLastMsgForSubject(ctx, subject); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("%w: %s", ErrScheduleNotFound, name)
+	} else if err != nil {
+		return fmt.Errorf("delete schedule %s: %w", name, err)
+	}
+	if err := h.inbox.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
 		return fmt.Errorf("delete schedule %s: %w", name, err)
 	}
 	return nil
@@ -103,7 +124,8 @@ func (h *Hub) Schedules(ctx context.Context) ([]Schedule, error) {
 		if err := protocol.Unmarshal(m.Data, &item); err != nil {
 			return nil, fmt.Errorf("read schedule %s: %w", subject, err)
 		}
-		out = append(out, Schedule{Name: item.InstanceID, Spec: item.Schedule, Orchestrator: item.Event.Name, Input: item.Event.Input})
+		out = append(out, Schedule{Name: item.InstanceID, Spec: item.Schedule, Orchestrator: item.Event.Name, Input: item.Event.Input,
+			TimeZone: m.Header.Get("Nats-Schedule-Time-Zone")})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
