@@ -60,6 +60,8 @@ type exportedEvent struct {
 	Carried     []exportedEvent  `json:"carried,omitempty"`
 	Timeout     string           `json:"timeout,omitempty"`
 	Version     string           `json:"version,omitempty"`
+	EventID     string           `json:"eventId,omitempty"`
+	Seen        []string         `json:"seen,omitempty"`
 }
 
 type exportedFailure struct {
@@ -93,6 +95,7 @@ func exportEvent(ev protocol.Event) (exportedEvent, error) {
 	x := exportedEvent{
 		Type: ev.Type.String(), Time: ev.Time, Name: ev.Name, ExecutionID: ev.ExecutionID,
 		Reason: ev.Reason, Target: ev.Target, Detached: ev.Detached, Version: ev.Version,
+		EventID: ev.EventID, Seen: ev.Seen,
 	}
 	if ev.Timeout != 0 {
 		x.Timeout = ev.Timeout.String()
@@ -176,6 +179,7 @@ func importEvent(x exportedEvent) (protocol.Event, error) {
 	ev := protocol.Event{
 		Type: t, Time: x.Time, Name: x.Name, ExecutionID: x.ExecutionID, Input: []byte(x.Input), Result: []byte(x.Result),
 		Reason: x.Reason, Target: x.Target, Detached: x.Detached, Version: x.Version,
+		EventID: x.EventID, Seen: x.Seen,
 	}
 	if x.Timeout != "" {
 		d, err := time.ParseDuration(x.Timeout)

@@ -36,6 +36,8 @@ func filled(t *testing.T, typ protocol.EventType, depth int) protocol.Event {
 			f.Set(reflect.ValueOf(time.Date(2025, 3, 1, 9, 0, i, 123456789, time.UTC)))
 		case f.Type() == reflect.TypeFor[time.Duration]():
 			f.SetInt(int64(90 * time.Second))
+		case f.Type() == reflect.TypeFor[[]string]():
+			f.Set(reflect.ValueOf([]string{name + "-1", name + "-2"}))
 		case f.Kind() == reflect.String:
 			f.SetString(name + "-value")
 		case f.Kind() == reflect.Bool:

@@ -86,3 +86,99 @@ func TestEventsRaisedBeforeStartAreDropped(t *testing.T) {
 		t.Fatalf("Started() = %v, status = %s; want a pending instance", in.rt.Started(), in.rt.Status())
 	}
 }
+
+// raisedWithID is a raised event as clients send it: with an event ID.
+func raisedWithID(name string, data any, eventID string) protocol.Event {
+	ev := raised(name, data)
+	ev.EventID = eventID
+	return ev
+}
+
+// sumVotes adds up two "vote" events.
+func sumVotes(ctx *workflow.Context, _ any) (int, error) {
+	sum := 0
+	for range 2 {
+		v, err := workflow.WaitForExternalEvent[int](ctx, "vote").Await()
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// TestRaisedEventIsTakenOncePerEventID feeds copies of one event, as a
+// redelivery after a lost acknowledgement would: in the same step, in a
+// later step and after a replay, the copy is dropped. Events without an ID
+// (from older clients) all count.
+func TestRaisedEventIsTakenOncePerEventID(t *testing.T) {
+	lookup := lookupOf(t, "Votes", sumVotes)
+
+	t.Run("copies dropped", func(t *testing.T) {
+		in := newInstance(t, lookup)
+		in.step(started("Votes", nil))
+		vote := raisedWithID("vote", 1, "e1")
+		wantEvents(t, in.step(vote, vote), protocol.EventEventRaised)
+		if rec := in.step(vote); rec != nil {
+			t.Fatalf("a copy of a taken event was recorded: %v", eventTypes(rec.Events))
+		}
+		replayed := replayInto(t, lookup, in.records)
+		if rec, err := replayed.Step(in.now, []protocol.Event{vote}); err != nil || rec != nil {
+			t.Fatalf("copy after replay: record %v, err %v; want none", rec, err)
+		}
+		rec, err := replayed.Step(in.now, []protocol.Event{raisedWithID("vote", 2, "e2")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEvents(t, rec, protocol.EventEventRaised, protocol.EventExecutionCompleted)
+		wantOutput(t, replayed, 3)
+		if got := find(t, rec, protocol.EventEventRaised).EventID; got != "e2" {
+			t.Fatalf("recorded event ID %q, want e2", got)
+		}
+	})
+
+	t.Run("events without an ID all count", func(t *testing.T) {
+		in := newInstance(t, lookup)
+		in.step(started("Votes", nil))
+		wantEvents(t, in.step(raised("vote", 1), raised("vote", 1)),
+			protocol.EventEventRaised, protocol.EventEventRaised, protocol.EventExecutionCompleted)
+		wantOutput(t, in.rt, 2)
+	})
+}
+
+// TestEventTakenByTheContinueAsNewStepIsNotTakenAgain: a copy of an event
+// consumed in the step that continued as new must not reach the next
+// execution, which learns its ID from the start (Seen), nor may a copy of
+// an event carried over.
+func TestEventTakenByTheContinueAsNewStepIsNotTakenAgain(t *testing.T) {
+	counter := func(ctx *workflow.Context, n int) (int, error) {
+		v, err := workflow.WaitForExternalEvent[int](ctx, "add").Await()
+		if err != nil {
+			return 0, err
+		}
+		if n+v >= 10 {
+			return n + v, nil
+		}
+		return 0, workflow.ContinueAsNew(ctx, n+v, workflow.KeepUnprocessedEvents())
+	}
+	lookup := lookupOf(t, "Counter", counter)
+	in := newInstance(t, lookup)
+	in.step(started("Counter", 0))
+	add, carried := raisedWithID("add", 4, "a1"), raisedWithID("add", 1, "a2")
+	rec := in.step(add, carried)
+	can := find(t, rec, protocol.EventExecutionContinuedAsNew)
+	if len(can.Seen) != 1 || can.Seen[0] != "a1" || len(can.Carried) != 1 || can.Carried[0].EventID != "a2" {
+		t.Fatalf("continue-as-new: seen %v, carried %+v; want seen [a1] and a2 carried", can.Seen, can.Carried)
+	}
+
+	// The next execution starts as the worker starts it.
+	next := newInstance(t, lookup)
+	start := started("Counter", 4)
+	start.ExecutionID, start.Carried, start.Seen = can.ExecutionID, can.Carried, can.Seen
+	wantEvents(t, next.step(start), protocol.EventExecutionStarted, protocol.EventExecutionContinuedAsNew)
+	// It took the carried a2 (4+1 = 5 < 10) and continued again; copies of
+	// a1 and a2 delivered now change nothing.
+	if rec := next.step(add, carried); rec != nil {
+		t.Fatalf("copies reached the next execution: %v", eventTypes(rec.Events))
+	}
+}

@@ -113,6 +113,7 @@ type Runtime struct {
 	pending  map[int32]*Future // activity calls and timers awaiting a result
 	waiters  map[string][]*Future
 	buffered map[string][][]byte
+	seen     map[string]bool // IDs of the raised events this execution has taken
 
 	keepEvents bool // continued as new with KeepUnprocessedEvents
 	suspended  bool
@@ -143,6 +144,7 @@ func New(instanceID string, lookup Lookup) *Runtime {
 		pending:         map[int32]*Future{},
 		waiters:         map[string][]*Future{},
 		buffered:        map[string][][]byte{},
+		seen:            map[string]bool{},
 		expected:        map[int32]protocol.Event{},
 		expectedCancels: map[int32]bool{},
 		heldIDs:         map[int32]bool{},
@@ -272,8 +274,11 @@ func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.Histor
 		if ev.Type == protocol.EventEventRaised && r.carrying() {
 			// Arrived with the step that continued as new: it belongs to the
 			// next execution.
+			if !r.firstSight(ev) {
+				continue
+			}
 			can := &r.out[len(r.out)-1]
-			can.Carried = append(can.Carried, protocol.Event{Type: ev.Type, Time: ev.Time, Name: ev.Name, Input: ev.Input})
+			can.Carried = append(can.Carried, protocol.Event{Type: ev.Type, Time: ev.Time, Name: ev.Name, Input: ev.Input, EventID: ev.EventID})
 			continue
 		}
 		if r.done() && (ev.Type != protocol.EventExecutionRewound || r.status != protocol.StatusFailed) {
@@ -285,6 +290,15 @@ func (r *Runtime) Step(now time.Time, inputs []protocol.Event) (*protocol.Histor
 		}
 		if ok {
 			accepted = append(accepted, ev)
+		}
+	}
+	if n := len(r.out); n > 0 && r.out[n-1].Type == protocol.EventExecutionContinuedAsNew {
+		// The messages of this step's events may be delivered again, to the
+		// next execution, if their acknowledgement is lost.
+		for _, ev := range accepted {
+			if ev.Type == protocol.EventEventRaised && ev.EventID != "" {
+				r.out[n-1].Seen = append(r.out[n-1].Seen, ev.EventID)
+			}
 		}
 	}
 	events := append(accepted, r.out...)
@@ -392,6 +406,10 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		r.name, r.executionID, r.input, r.createdAt = ev.Name, ev.ExecutionID, ev.Input, ev.Time
 		for _, c := range ev.Carried {
 			r.buffered[c.Name] = append(r.buffered[c.Name], c.Input)
+			r.firstSight(c)
+		}
+		for _, id := range ev.Seen {
+			r.seen[id] = true
 		}
 		r.fn = fn
 		if ev.FireAt.After(r.now) {
@@ -407,7 +425,7 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		return true, nil
 	case protocol.EventTaskCompleted, protocol.EventTaskFailed, protocol.EventTimerFired, protocol.EventEventRaised,
 		protocol.EventSubOrchestrationCompleted, protocol.EventSubOrchestrationFailed:
-		if !r.accepts(ev) {
+		if !r.accepts(ev) || !r.firstSight(ev) {
 			return false, nil
 		}
 		if r.suspended {
@@ -487,6 +505,20 @@ func (r *Runtime) accepts(ev protocol.Event) bool {
 	}
 	f, ok := r.pending[ev.TaskID]
 	return ok && f.kind == want && !r.heldIDs[ev.TaskID]
+}
+
+// firstSight reports whether ev is not a raised event seen before, and
+// remembers a raised event's ID. Events without an ID (from older clients)
+// are always new.
+func (r *Runtime) firstSight(ev protocol.Event) bool {
+	if ev.Type != protocol.EventEventRaised || ev.EventID == "" {
+		return true
+	}
+	if r.seen[ev.EventID] {
+		return false
+	}
+	r.seen[ev.EventID] = true
+	return true
 }
 
 // deliver hands an accepted result or event to the code.

@@ -222,9 +222,16 @@ func (c *Client) Status(ctx context.Context, id string) (*Status, error) {
 // RaiseEvent delivers an external event with JSON data to an instance. It
 // returns ErrNotFound for an unknown instance and ErrFinished for one that
 // has finished.
-func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json.RawMessage) error {
+func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json.RawMessage, opts ...RaiseOption) error {
+	o := raiseOptions{eventID: strings.ReplaceAll(uuid.NewString(), "-", "")}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := protocol.ValidateEventName(eventName); err != nil {
 		return err
+	}
+	if err := protocol.ValidateInstanceID(o.eventID); err != nil {
+		return fmt.Errorf("event ID: %w", err)
 	}
 	if len(data) > 0 && !json.Valid(data) {
 		return fmt.Errorf("%w: event data is not valid JSON", ErrInvalidInput)
@@ -236,10 +243,24 @@ func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json
 		return err
 	}
 	// No execution ID: an event goes to whichever execution is current when
-	// it arrives, also across continue-as-new.
+	// it arrives, also across continue-as-new. The event ID makes it count
+	// once, however often it is sent or delivered.
 	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, Event: protocol.Event{
-		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: eventName, Input: data,
-	}}, "")
+		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: eventName, Input: data, EventID: o.eventID,
+	}}, "raise/"+id+"/"+o.eventID)
+}
+
+// RaiseOption configures RaiseEvent.
+type RaiseOption func(*raiseOptions)
+
+type raiseOptions struct{ eventID string }
+
+// WithEventID names the event (letters, digits, '-', '_', '='; at most 256),
+// so that raising it again, say when a caller retries after a timeout, does
+// not deliver it twice: an instance takes each event ID once. By default
+// every call raises a new event.
+func WithEventID(eventID string) RaiseOption {
+	return func(o *raiseOptions) { o.eventID = eventID }
 }
 
 // Terminate stops a running instance at once, recording reason as its

@@ -154,6 +154,15 @@ type Event struct {
 	// Version is the orchestrator version an execution started on (on
 	// ExecutionStarted).
 	Version string `msgpack:"ver,omitempty"`
+	// EventID identifies a raised event (EventRaised), so that a copy
+	// delivered again (its worker died before acknowledging it) is applied
+	// once.
+	EventID string `msgpack:"eid,omitempty"`
+	// Seen lists the IDs of the raised events consumed by the step that
+	// continued as new (on ExecutionContinuedAsNew and the ExecutionStarted
+	// it leads to): copies of them delivered again are not applied to the
+	// new execution.
+	Seen []string `msgpack:"seen,omitempty"`
 }
 
 // ParentRef names the call that started a sub-orchestration, so that its

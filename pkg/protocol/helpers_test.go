@@ -75,6 +75,8 @@ func sampleEvent() protocol.Event {
 		Carried:     []protocol.Event{{Type: protocol.EventEventRaised, Time: ts, Name: "Approve", Input: []byte(`true`)}},
 		Timeout:     90 * time.Second,
 		Version:     "v2",
+		EventID:     "4f1c2b",
+		Seen:        []string{"4f1c2a"},
 	}
 }
 

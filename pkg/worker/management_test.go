@@ -428,6 +428,45 @@ func TestStartLostByACrashedClientIsSentAgain(t *testing.T) {
 	}
 }
 
+// TestRaisedEventCountsOnceWhateverTheCopies: a raised event delivered
+// twice (a worker died between committing it and acknowledging it, or a
+// caller retried with the same event ID) is applied once.
+func TestRaisedEventCountsOnceWhateverTheCopies(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "SumTwo", func(ctx *workflow.Context, _ any) (int, error) {
+		sum := 0
+		for range 2 {
+			v, err := workflow.WaitForExternalEvent[int](ctx, "add").Await()
+			if err != nil {
+				return 0, err
+			}
+			sum += v
+		}
+		return sum, nil
+	}))
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	id, err := e.client.Start(ctx, "SumTwo")
+	must(t, err)
+	e.waitStatus(id, "Running")
+
+	// Two copies of one message in the inbox, as a redelivery leaves them
+	// (different message IDs, so that JetStream keeps both).
+	item := &protocol.WorkItem{InstanceID: id, Event: protocol.Event{
+		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: "add", Input: []byte("1"), EventID: "copied"}}
+	must(t, e.hub.SendWork(ctx, item, "copy-1"))
+	must(t, e.hub.SendWork(ctx, item, "copy-2"))
+	// A caller retrying with its own event ID.
+	must(t, e.client.RaiseEvent(ctx, id, "add", json.RawMessage("10"), client.WithEventID("retried")))
+	must(t, e.client.RaiseEvent(ctx, id, "add", json.RawMessage("10"), client.WithEventID("retried")))
+	if st := e.wait(id); string(st.Output) != "11" {
+		t.Fatalf("output %s %s, want 11 (1 once, 10 once)", st.RuntimeStatus, st.Output)
+	}
+	if err := e.client.RaiseEvent(ctx, id, "add", json.RawMessage("1"), client.WithEventID("bad.id")); !errors.Is(err, protocol.ErrInvalidName) {
+		t.Fatalf("event ID with a dot: %v, want ErrInvalidName", err)
+	}
+}
+
 // TestScheduledStartLostByACrashedClientKeepsItsTime: the start sent again
 // for a scheduled instance whose client died is still held to its time.
 func TestScheduledStartLostByACrashedClientKeepsItsTime(t *testing.T) {

@@ -633,13 +633,14 @@ func (w *OrchestratorWorker) addWork(eff *jetstream.Effects, ci *cachedInstance,
 		case protocol.EventTimerCanceled:
 			eff.CancelTimer(ci.id, exec, ev.TaskID)
 		case protocol.EventEventSent:
+			eventID := "event/" + ci.id + "/" + exec + "/" + strconv.Itoa(int(ev.TaskID))
 			eff.SendWork(&protocol.WorkItem{InstanceID: ev.Target, Event: protocol.Event{
-				Type: protocol.EventEventRaised, Time: rec.Time, Name: ev.Name, Input: ev.Input,
-			}}, "event/"+ci.id+"/"+exec+"/"+strconv.Itoa(int(ev.TaskID)))
+				Type: protocol.EventEventRaised, Time: rec.Time, Name: ev.Name, Input: ev.Input, EventID: eventID,
+			}}, eventID)
 		case protocol.EventExecutionContinuedAsNew:
 			eff.SendWork(&protocol.WorkItem{InstanceID: ci.id, ExecutionID: ev.ExecutionID, Event: protocol.Event{
 				Type: protocol.EventExecutionStarted, Time: rec.Time, Name: ci.rt.Name(), ExecutionID: ev.ExecutionID,
-				Input: ev.Input, Parent: ci.rt.Parent(), Carried: ev.Carried,
+				Input: ev.Input, Parent: ci.rt.Parent(), Carried: ev.Carried, Seen: ev.Seen,
 			}}, "start/"+ci.id+"/"+ev.ExecutionID)
 		case protocol.EventExecutionCompleted, protocol.EventExecutionFailed, protocol.EventExecutionTerminated:
 			if p := ci.rt.Parent(); p != nil {
