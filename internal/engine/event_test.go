@@ -182,3 +182,28 @@ func TestEventTakenByTheContinueAsNewStepIsNotTakenAgain(t *testing.T) {
 		t.Fatalf("copies reached the next execution: %v", eventTypes(rec.Events))
 	}
 }
+
+// TestManagementRequestIsTakenOncePerEventID: a suspend delivered again
+// after the resume that followed it must not suspend the instance again;
+// the same holds after a replay.
+func TestManagementRequestIsTakenOncePerEventID(t *testing.T) {
+	approve := func(ctx *workflow.Context, _ any) (bool, error) {
+		return workflow.WaitForExternalEvent[bool](ctx, "Approve").Await()
+	}
+	lookup := lookupOf(t, "Approval", approve)
+	in := newInstance(t, lookup)
+	in.step(started("Approval", nil))
+	suspend := protocol.Event{Type: protocol.EventExecutionSuspended, Reason: "audit", EventID: "s1"}
+	resume := protocol.Event{Type: protocol.EventExecutionResumed, Reason: "done", EventID: "r1"}
+	wantEvents(t, in.step(suspend), protocol.EventExecutionSuspended)
+	wantEvents(t, in.step(resume), protocol.EventExecutionResumed)
+	if rec := in.step(suspend); rec != nil || in.rt.Status() != protocol.StatusRunning {
+		t.Fatalf("copy of the suspend: record %v, status %s; want none and Running", rec, in.rt.Status())
+	}
+	replayed := replayInto(t, lookup, in.records)
+	if rec, err := replayed.Step(in.now, []protocol.Event{suspend}); err != nil || rec != nil || replayed.Status() != protocol.StatusRunning {
+		t.Fatalf("copy after replay: record %v, err %v, status %s; want none and Running", rec, err, replayed.Status())
+	}
+	// A new suspend (another ID) still works.
+	wantEvents(t, in.step(protocol.Event{Type: protocol.EventExecutionSuspended, EventID: "s2"}), protocol.EventExecutionSuspended)
+}

@@ -113,7 +113,7 @@ type Runtime struct {
 	pending  map[int32]*Future // activity calls and timers awaiting a result
 	waiters  map[string][]*Future
 	buffered map[string][][]byte
-	seen     map[string]bool // IDs of the raised events this execution has taken
+	seen     map[string]bool // IDs of the raised events and requests this execution has taken
 
 	keepEvents bool // continued as new with KeepUnprocessedEvents
 	suspended  bool
@@ -438,7 +438,7 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		r.deliver(ev)
 		return true, nil
 	case protocol.EventExecutionTerminated:
-		if !r.started {
+		if !r.started || !r.firstSight(ev) {
 			return false, nil
 		}
 		if r.co != nil {
@@ -449,13 +449,13 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 		r.cancelPendingTimers()
 		return true, nil
 	case protocol.EventExecutionSuspended:
-		if !r.started || r.suspended {
+		if !r.started || r.suspended || !r.firstSight(ev) {
 			return false, nil
 		}
 		r.suspended, r.status = true, protocol.StatusSuspended
 		return true, nil
 	case protocol.EventExecutionResumed:
-		if !r.suspended {
+		if !r.suspended || !r.firstSight(ev) {
 			return false, nil
 		}
 		r.suspended, r.status = false, protocol.StatusRunning
@@ -476,9 +476,10 @@ func (r *Runtime) apply(ev protocol.Event) (bool, error) {
 	case protocol.EventExecutionRewound:
 		// Replayed, the marker is a no-op: setAsideRewound did its work.
 		if r.replaying {
+			r.firstSight(ev)
 			return true, nil
 		}
-		if r.status != protocol.StatusFailed {
+		if r.status != protocol.StatusFailed || !r.firstSight(ev) {
 			return false, nil
 		}
 		r.rewinds++
@@ -507,11 +508,11 @@ func (r *Runtime) accepts(ev protocol.Event) bool {
 	return ok && f.kind == want && !r.heldIDs[ev.TaskID]
 }
 
-// firstSight reports whether ev is not a raised event seen before, and
-// remembers a raised event's ID. Events without an ID (from older clients)
-// are always new.
+// firstSight reports whether ev (a raised event or a management request)
+// has not been taken before, and remembers its ID. Events without an ID
+// (from older clients) are always new.
 func (r *Runtime) firstSight(ev protocol.Event) bool {
-	if ev.Type != protocol.EventEventRaised || ev.EventID == "" {
+	if ev.EventID == "" {
 		return true
 	}
 	if r.seen[ev.EventID] {

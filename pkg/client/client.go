@@ -271,9 +271,17 @@ func (c *Client) Terminate(ctx context.Context, id, reason string) error {
 		return err
 	}
 	out, _ := json.Marshal(reason)
-	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
+	return c.sendOnce(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: protocol.Event{
 		Type: protocol.EventExecutionTerminated, Time: time.Now().UTC(), Reason: reason, Result: out,
-	}}, "")
+	}})
+}
+
+// sendOnce sends a management request under a new event ID, so that the
+// instance applies it once even if its message is delivered twice (a
+// suspend delivered again after a resume would suspend the instance again).
+func (c *Client) sendOnce(ctx context.Context, item *protocol.WorkItem) error {
+	item.Event.EventID = strings.ReplaceAll(uuid.NewString(), "-", "")
+	return c.hub.SendWork(ctx, item, "op/"+item.InstanceID+"/"+item.Event.EventID)
 }
 
 // running returns the current execution of an instance that has not
@@ -333,7 +341,7 @@ func (c *Client) send(ctx context.Context, id string, ev protocol.Event) error {
 		return err
 	}
 	ev.Time = time.Now().UTC()
-	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: ev}, "")
+	return c.sendOnce(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: exec, Event: ev})
 }
 
 // ErrNotFailed is returned by Rewind for an instance that has not failed.
@@ -357,9 +365,9 @@ func (c *Client) Rewind(ctx context.Context, id, reason string) error {
 	default:
 		return fmt.Errorf("%w: %s is %s", ErrNotFailed, id, st)
 	}
-	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: e.State.ExecutionID, Event: protocol.Event{
+	return c.sendOnce(ctx, &protocol.WorkItem{InstanceID: id, ExecutionID: e.State.ExecutionID, Event: protocol.Event{
 		Type: protocol.EventExecutionRewound, Time: time.Now().UTC(), Reason: reason,
-	}}, "")
+	}})
 }
 
 // Restart starts the instance's orchestrator again with its original input,

@@ -154,9 +154,9 @@ type Event struct {
 	// Version is the orchestrator version an execution started on (on
 	// ExecutionStarted).
 	Version string `msgpack:"ver,omitempty"`
-	// EventID identifies a raised event (EventRaised), so that a copy
-	// delivered again (its worker died before acknowledging it) is applied
-	// once.
+	// EventID identifies a raised event or a management request (terminate,
+	// suspend, resume, rewind), so that a copy delivered again (its worker
+	// died before acknowledging it) is applied once.
 	EventID string `msgpack:"eid,omitempty"`
 	// Seen lists the IDs of the raised events consumed by the step that
 	// continued as new (on ExecutionContinuedAsNew and the ExecutionStarted
