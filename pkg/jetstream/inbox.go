@@ -39,6 +39,21 @@ func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consu
 	return h.inboxConsumer(ctx, "orchestrators-"+p, h.prefix+".inbox."+p+".>")
 }
 
+// ReclaimInboxPartition makes the messages of a partition that a dead
+// worker had taken, and not acknowledged, deliverable again at once instead
+// of after the ack wait (15 s): it resets the partition's consumer to its
+// acknowledgement floor. Call it only when no live worker consumes the
+// partition; a worker still finishing messages would see them again (which
+// is safe, only wasteful). Servers before nats-server 2.14 lack the
+// operation; the ack wait then applies.
+func (h *Hub) ReclaimInboxPartition(ctx context.Context, partition int) error {
+	name := "orchestrators-" + strconv.Itoa(partition)
+	if _, err := h.inbox.ResetConsumer(ctx, name); err != nil {
+		return fmt.Errorf("reclaim inbox partition %d: %w", partition, err)
+	}
+	return nil
+}
+
 func (h *Hub) inboxConsumer(ctx context.Context, name, filter string) (jetstream.Consumer, error) {
 	c, err := h.inbox.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,

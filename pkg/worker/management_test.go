@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	njs "github.com/nats-io/nats.go/jetstream"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -464,6 +465,49 @@ func TestRaisedEventCountsOnceWhateverTheCopies(t *testing.T) {
 	}
 	if err := e.client.RaiseEvent(ctx, id, "add", json.RawMessage("1"), client.WithEventID("bad.id")); !errors.Is(err, protocol.ErrInvalidName) {
 		t.Fatalf("event ID with a dot: %v, want ErrInvalidName", err)
+	}
+}
+
+// TestMessagesTakenByADeadWorkerAreReclaimed: a worker that died holding
+// a message (taken, never acknowledged) does not make the instance wait for
+// the inbox's 15 s ack wait: the worker that takes the partition over
+// reclaims the message at once.
+func TestMessagesTakenByADeadWorkerAreReclaimed(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	stop := e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	id, err := e.client.Start(ctx, "WaitEvent")
+	must(t, err)
+	e.waitStatus(id, "Running")
+	stop()
+
+	// The "dead worker": it takes the event from the partition and dies
+	// without acknowledging it.
+	must(t, e.client.RaiseEvent(ctx, id, "go", json.RawMessage(`"reclaimed"`)))
+	c, err := e.hub.InboxConsumer(ctx, e.hub.PartitionOf(id))
+	must(t, err)
+	batch, err := c.Fetch(1, njs.FetchMaxWait(5*time.Second))
+	must(t, err)
+	taken := 0
+	for range batch.Messages() {
+		taken++
+	}
+	if taken != 1 {
+		t.Fatalf("took %d messages from the partition, want the event (%v)", taken, batch.Error())
+	}
+
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	// Well under the 15 s ack wait, after which the message would come back
+	// by itself.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := e.client.WaitForCompletion(wctx, id)
+	if err != nil {
+		t.Fatalf("instance still waiting for the event the dead worker took: %v", err)
+	}
+	if string(st.Output) != `"reclaimed"` {
+		t.Fatalf("output %s %s", st.RuntimeStatus, st.Output)
 	}
 }
 

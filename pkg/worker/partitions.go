@@ -34,6 +34,7 @@ func owner(live []string, p int) string {
 // until ctx ends. The first assignment is made before it returns ready.
 func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) error {
 	consuming := map[int]njs.ConsumeContext{}
+	owners := map[int]string{} // who served each partition at the last rebalance
 	live, err := w.hub.WatchWorkers(ctx)
 	if err != nil {
 		return err
@@ -75,7 +76,7 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 			default: // the last sweep is still running
 			}
 		}
-		if err := w.rebalance(ctx, consuming, live); err != nil {
+		if err := w.rebalance(ctx, consuming, owners, live); err != nil {
 			if first {
 				return err
 			}
@@ -96,15 +97,14 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 }
 
 // rebalance renews the heartbeat, then starts and stops partition consumers
-// to match the current owners.
-func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext, liveWorkers func() []string) error {
+// to match the current owners. owners holds who served each partition as
+// of the last call; it is updated.
+func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext, owners map[int]string, liveWorkers func() []string) error {
 	if err := w.hub.Heartbeat(ctx, w.id); err != nil {
 		return err
 	}
-	live := liveWorkers()
-	if !slices.Contains(live, w.id) {
-		live = append(live, w.id)
-	}
+	others := slices.DeleteFunc(liveWorkers(), func(id string) bool { return id == w.id })
+	live := append(slices.Clone(others), w.id)
 	for p := 0; p < w.hub.Partitions(); p++ { // -1, the shared inbox, is always consumed
 		mine := owner(live, p) == w.id
 		cc, running := consuming[p]
@@ -113,6 +113,21 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 			c, err := w.hub.InboxConsumer(ctx, p)
 			if err != nil {
 				return err
+			}
+			// Whoever served the partition before (at the last rebalance, or
+			// among the others when this worker has just started) is gone if
+			// it is no longer live: what it had taken is reclaimed now rather
+			// than after the ack wait. A live one hands over by itself.
+			prev, known := owners[p]
+			if !known {
+				prev = owner(others, p)
+			}
+			if prev == "" || !slices.Contains(others, prev) {
+				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				if err := w.hub.ReclaimInboxPartition(rctx, p); err != nil && ctx.Err() == nil {
+					w.log.Debug("cannot reclaim the partition's unacknowledged messages; they return after the ack wait", "partition", p, "err", err)
+				}
+				cancel()
 			}
 			cc, err := c.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(256))
 			if err != nil {
@@ -127,6 +142,7 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 			delete(consuming, p)
 			w.log.Debug("handed partition over", "partition", p)
 		}
+		owners[p] = owner(live, p)
 	}
 	return nil
 }
