@@ -44,8 +44,8 @@ func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consu
 // of after the ack wait (15 s): it resets the partition's consumer to its
 // acknowledgement floor. Call it only when no live worker consumes the
 // partition; a worker still finishing messages would see them again (which
-// is safe, only wasteful). Servers before nats-server 2.14 lack the
-// operation; the ack wait then applies.
+// is safe, only wasteful). With a server too old for the operation, the
+// ack wait applies.
 func (h *Hub) ReclaimInboxPartition(ctx context.Context, partition int) error {
 	name := "orchestrators-" + strconv.Itoa(partition)
 	if _, err := h.inbox.ResetConsumer(ctx, name); err != nil {
