@@ -406,21 +406,28 @@ func TestIDReuseCanBeRefused(t *testing.T) {
 	}
 }
 
+// orphan leaves an instance as a client that stored its state a minute ago
+// and died before sending its start (to start at startAt, if not zero).
+func (e *env) orphan(id, name string, startAt time.Time) {
+	e.t.Helper()
+	created := time.Now().Add(-time.Minute).UTC()
+	st := &protocol.InstanceState{InstanceID: id, Name: name, ExecutionID: "exec-1",
+		Status: protocol.StatusPending, CreatedAt: created, UpdatedAt: created, StartAt: startAt}
+	eff := e.hub.NewEffects()
+	ctx := context.Background()
+	if _, err := e.hub.ClaimInstance(ctx, st, eff); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := eff.Send(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func TestStartLostByACrashedClientIsSentAgain(t *testing.T) {
 	e := newEnv(t)
 	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
 	ctx := context.Background()
-	// A client that stored the state and died before sending the start.
-	created := time.Now().Add(-time.Minute).UTC()
-	st := &protocol.InstanceState{InstanceID: "orphan", Name: "WaitEvent", ExecutionID: "exec-1",
-		Status: protocol.StatusPending, CreatedAt: created, UpdatedAt: created}
-	eff := e.hub.NewEffects()
-	if _, err := e.hub.ClaimInstance(ctx, st, eff); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eff.Send(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.orphan("orphan", "WaitEvent", time.Time{})
 	e.startOrchestrators(worker.OrchestratorConfig{})
 	e.waitStatus("orphan", "Running")
 	must(t, e.client.RaiseEvent(ctx, "orphan", "go", json.RawMessage(`"found"`)))
@@ -518,18 +525,8 @@ func TestScheduledStartLostByACrashedClientKeepsItsTime(t *testing.T) {
 	must(t, workflow.Register(e.orch, "StartedAt", func(ctx *workflow.Context, _ any) (time.Time, error) {
 		return ctx.Now(), nil
 	}))
-	ctx := context.Background()
-	created := time.Now().Add(-time.Minute).UTC()
 	startAt := time.Now().Add(2 * time.Second).UTC()
-	st := &protocol.InstanceState{InstanceID: "late-orphan", Name: "StartedAt", ExecutionID: "exec-1",
-		Status: protocol.StatusPending, CreatedAt: created, UpdatedAt: created, StartAt: startAt}
-	eff := e.hub.NewEffects()
-	if _, err := e.hub.ClaimInstance(ctx, st, eff); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eff.Send(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.orphan("late-orphan", "StartedAt", startAt)
 	e.startOrchestrators(worker.OrchestratorConfig{})
 	done := e.wait("late-orphan")
 	var began time.Time
