@@ -32,6 +32,10 @@ func (h *Hub) SendWork(ctx context.Context, item *protocol.WorkItem, msgID strin
 	return nil
 }
 
+// InboxAckWait is how long an orchestrator worker may hold an inbox
+// message before JetStream delivers it again.
+const InboxAckWait = 15 * time.Second
+
 // InboxConsumer returns the durable consumer of one inbox partition, creating
 // it if needed. All orchestrator workers share these consumers.
 func (h *Hub) InboxConsumer(ctx context.Context, partition int) (jetstream.Consumer, error) {
@@ -59,7 +63,7 @@ func (h *Hub) inboxConsumer(ctx context.Context, name, filter string) (jetstream
 		Durable:       name,
 		FilterSubject: filter,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       15 * time.Second,
+		AckWait:       InboxAckWait,
 		MaxAckPending: 10000,
 		Replicas:      h.cfg.Replicas,
 		MemoryStorage: h.cfg.MemoryStorage,

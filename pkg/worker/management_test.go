@@ -518,6 +518,62 @@ func TestMessagesTakenByADeadWorkerAreReclaimed(t *testing.T) {
 	}
 }
 
+// TestMessagesOfAWorkerDeadButNotYetExpiredAreReclaimed: a worker killed a
+// moment ago still counts as live until its heartbeat expires, so a worker
+// starting now shares the partitions with it; once it expires, every
+// message it had taken comes back at once, whether its partition went to
+// the new worker at the start or only when the dead one expired.
+func TestMessagesOfAWorkerDeadButNotYetExpiredAreReclaimed(t *testing.T) {
+	e := newEnv(t)
+	must(t, workflow.Register(e.orch, "WaitEvent", waitEvent))
+	stop := e.startOrchestrators(worker.OrchestratorConfig{})
+	ctx := context.Background()
+	// One instance in every partition.
+	ids := map[int]string{}
+	for n := 0; len(ids) < e.hub.Partitions(); n++ {
+		id := fmt.Sprintf("held-%d", n)
+		if _, ok := ids[e.hub.PartitionOf(id)]; !ok {
+			ids[e.hub.PartitionOf(id)] = id
+			_, err := e.client.Start(ctx, "WaitEvent", client.WithInstanceID(id))
+			must(t, err)
+		}
+	}
+	for _, id := range ids {
+		e.waitStatus(id, "Running")
+	}
+	stop()
+
+	// The "dead worker": its last heartbeat is fresh, and it has taken every
+	// instance's event without acknowledging it.
+	must(t, e.hub.Heartbeat(ctx, "dead-worker"))
+	for p, id := range ids {
+		must(t, e.client.RaiseEvent(ctx, id, "go", json.RawMessage(`"reclaimed"`)))
+		c, err := e.hub.InboxConsumer(ctx, p)
+		must(t, err)
+		batch, err := c.Fetch(1, njs.FetchMaxWait(5*time.Second))
+		must(t, err)
+		for range batch.Messages() {
+		}
+	}
+	taken := time.Now()
+
+	e.startOrchestrators(worker.OrchestratorConfig{})
+	// The dead worker expires after jetstream.WorkerTTL; without reclaiming,
+	// the events would come back only after the ack wait.
+	deadline := taken.Add(jetstream.WorkerTTL + (jetstream.InboxAckWait-jetstream.WorkerTTL)/2)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for _, id := range ids {
+		st, err := e.client.WaitForCompletion(wctx, id)
+		if err != nil {
+			t.Fatalf("%s still waits for the event the dead worker took (%v after it took it): %v", id, time.Since(taken).Round(time.Millisecond), err)
+		}
+		if string(st.Output) != `"reclaimed"` {
+			t.Fatalf("%s: output %s %s", id, st.RuntimeStatus, st.Output)
+		}
+	}
+}
+
 // TestScheduledStartLostByACrashedClientKeepsItsTime: the start sent again
 // for a scheduled instance whose client died is still held to its time.
 func TestScheduledStartLostByACrashedClientKeepsItsTime(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/endurehq/endure/pkg/jetstream"
 	njs "github.com/nats-io/nats.go/jetstream"
 )
 
@@ -35,6 +36,7 @@ func owner(live []string, p int) string {
 func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) error {
 	consuming := map[int]njs.ConsumeContext{}
 	owners := map[int]string{} // who served each partition at the last rebalance
+	taken := map[int]takeover{}
 	live, err := w.hub.WatchWorkers(ctx)
 	if err != nil {
 		return err
@@ -76,7 +78,7 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 			default: // the last sweep is still running
 			}
 		}
-		if err := w.rebalance(ctx, consuming, owners, live); err != nil {
+		if err := w.rebalance(ctx, consuming, owners, taken, live); err != nil {
 			if first {
 				return err
 			}
@@ -96,10 +98,20 @@ func (w *OrchestratorWorker) servePartitions(ctx context.Context, ready func()) 
 	}
 }
 
+// takeover records that a partition was taken from a worker that still
+// counted as live, which may hold messages of it: if that worker turns out
+// dead before the ack wait returns them, they are reclaimed then.
+type takeover struct {
+	from string
+	at   time.Time
+}
+
 // rebalance renews the heartbeat, then starts and stops partition consumers
 // to match the current owners. owners holds who served each partition as
-// of the last call; it is updated.
-func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext, owners map[int]string, liveWorkers func() []string) error {
+// of the last call, taken the partitions taken over from workers still
+// counted as live; both are updated.
+func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]njs.ConsumeContext, owners map[int]string,
+	taken map[int]takeover, liveWorkers func() []string) error {
 	if err := w.hub.Heartbeat(ctx, w.id); err != nil {
 		return err
 	}
@@ -117,17 +129,16 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 			// Whoever served the partition before (at the last rebalance, or
 			// among the others when this worker has just started) is gone if
 			// it is no longer live: what it had taken is reclaimed now rather
-			// than after the ack wait. A live one hands over by itself.
+			// than after the ack wait. One still live hands over by itself,
+			// unless it is in fact dead and its heartbeat not yet expired.
 			prev, known := owners[p]
 			if !known {
 				prev = owner(others, p)
 			}
 			if prev == "" || !slices.Contains(others, prev) {
-				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				if err := w.hub.ReclaimInboxPartition(rctx, p); err != nil && ctx.Err() == nil {
-					w.log.Debug("cannot reclaim the partition's unacknowledged messages; they return after the ack wait", "partition", p, "err", err)
-				}
-				cancel()
+				w.reclaim(ctx, p)
+			} else {
+				taken[p] = takeover{from: prev, at: time.Now()}
 			}
 			cc, err := c.Consume(func(msg njs.Msg) { w.receive(ctx, msg) }, njs.PullMaxMessages(256))
 			if err != nil {
@@ -140,9 +151,33 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 			// finished here; the rest go to the new owner.
 			cc.Drain()
 			delete(consuming, p)
+			delete(taken, p)
 			w.log.Debug("handed partition over", "partition", p)
+		case mine && running:
+			if t, ok := taken[p]; ok {
+				switch {
+				case !slices.Contains(others, t.from):
+					// It died holding messages: take them back (messages
+					// this worker holds come again too, and are dropped
+					// as copies).
+					w.reclaim(ctx, p)
+					delete(taken, p)
+				case time.Since(t.at) > jetstream.InboxAckWait:
+					delete(taken, p) // anything it held has come back by now
+				}
+			}
 		}
 		owners[p] = owner(live, p)
 	}
 	return nil
+}
+
+// reclaim makes the messages a dead worker took from partition p
+// deliverable again at once.
+func (w *OrchestratorWorker) reclaim(ctx context.Context, p int) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := w.hub.ReclaimInboxPartition(rctx, p); err != nil && ctx.Err() == nil {
+		w.log.Debug("cannot reclaim the partition's unacknowledged messages; they return after the ack wait", "partition", p, "err", err)
+	}
 }
