@@ -223,15 +223,17 @@ func (c *Client) Status(ctx context.Context, id string) (*Status, error) {
 // returns ErrNotFound for an unknown instance and ErrFinished for one that
 // has finished.
 func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json.RawMessage, opts ...RaiseOption) error {
-	o := raiseOptions{eventID: strings.ReplaceAll(uuid.NewString(), "-", "")}
+	var o raiseOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if err := protocol.ValidateEventName(eventName); err != nil {
 		return err
 	}
-	if err := protocol.ValidateInstanceID(o.eventID); err != nil {
-		return fmt.Errorf("event ID: %w", err)
+	if o.eventID != "" {
+		if err := protocol.ValidateInstanceID(o.eventID); err != nil {
+			return fmt.Errorf("event ID: %w", err)
+		}
 	}
 	if len(data) > 0 && !json.Valid(data) {
 		return fmt.Errorf("%w: event data is not valid JSON", ErrInvalidInput)
@@ -243,11 +245,10 @@ func (c *Client) RaiseEvent(ctx context.Context, id, eventName string, data json
 		return err
 	}
 	// No execution ID: an event goes to whichever execution is current when
-	// it arrives, also across continue-as-new. The event ID makes it count
-	// once, however often it is sent or delivered.
-	return c.hub.SendWork(ctx, &protocol.WorkItem{InstanceID: id, Event: protocol.Event{
+	// it arrives, also across continue-as-new.
+	return c.sendOnce(ctx, &protocol.WorkItem{InstanceID: id, Event: protocol.Event{
 		Type: protocol.EventEventRaised, Time: time.Now().UTC(), Name: eventName, Input: data, EventID: o.eventID,
-	}}, "raise/"+id+"/"+o.eventID)
+	}})
 }
 
 // RaiseOption configures RaiseEvent.
@@ -276,11 +277,14 @@ func (c *Client) Terminate(ctx context.Context, id, reason string) error {
 	}})
 }
 
-// sendOnce sends a management request under a new event ID, so that the
-// instance applies it once even if its message is delivered twice (a
-// suspend delivered again after a resume would suspend the instance again).
+// sendOnce sends an event or a management request under its event ID (a
+// new one if it has none), so that the instance applies it once however
+// often it is sent or delivered (a suspend delivered again after a resume
+// would otherwise suspend the instance again).
 func (c *Client) sendOnce(ctx context.Context, item *protocol.WorkItem) error {
-	item.Event.EventID = strings.ReplaceAll(uuid.NewString(), "-", "")
+	if item.Event.EventID == "" {
+		item.Event.EventID = strings.ReplaceAll(uuid.NewString(), "-", "")
+	}
 	return c.hub.SendWork(ctx, item, "op/"+item.InstanceID+"/"+item.Event.EventID)
 }
 
