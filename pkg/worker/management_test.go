@@ -558,9 +558,10 @@ func TestMessagesOfAWorkerDeadButNotYetExpiredAreReclaimed(t *testing.T) {
 	taken := time.Now()
 
 	e.startOrchestrators(worker.OrchestratorConfig{})
-	// The dead worker expires after jetstream.WorkerTTL; without reclaiming,
-	// the events would come back only after the ack wait.
-	deadline := taken.Add(jetstream.WorkerTTL + (jetstream.InboxAckWait-jetstream.WorkerTTL)/2)
+	// The dead worker expires jetstream.WorkerTTL after the new worker first
+	// sees it; without reclaiming, the events would come back only after the
+	// ack wait, counted from when they were taken.
+	deadline := taken.Add(jetstream.InboxAckWait - 2*time.Second)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for _, id := range ids {
