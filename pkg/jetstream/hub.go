@@ -128,7 +128,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Hub, error) {
 		}},
 		{&h.index, jetstream.StreamConfig{
 			Name:              base + "_INDEX",
-			Subjects:          []string{h.prefix + ".index.>"},
+			Subjects:          []string{h.prefix + ".index.>", h.prefix + ".payload.>"},
 			Retention:         jetstream.LimitsPolicy,
 			MaxMsgsPerSubject: 1,
 			AllowDirect:       true,

@@ -31,6 +31,13 @@ func objectName(instanceID string, p []byte) string {
 	return instanceID + "/" + hex.EncodeToString(sum[:])
 }
 
+// payloadRefSubject is where the index stream records that an instance has
+// the object name: an empty message per object, found by subject when the
+// instance is purged (the object store can only list every object).
+func (h *Hub) payloadRefSubject(instanceID, name string) string {
+	return h.prefix + ".payload." + instanceID + "." + strings.TrimPrefix(name, instanceID+"/")
+}
+
 // offload replaces a payload larger than InlineLimit by a reference to an
 // object holding it. It refuses payloads over the hub's MaxPayload.
 func (h *Hub) offload(ctx context.Context, instanceID string, p *[]byte) error {
@@ -55,6 +62,11 @@ func (h *Hub) offloadOver(ctx context.Context, instanceID string, p *[]byte, lim
 		return nil
 	} else if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("look up payload %s: %w", name, err)
+	}
+	// Record the object under its instance first, so that purging the
+	// instance finds it even if this process dies right after storing it.
+	if _, err := h.js.Publish(ctx, h.payloadRefSubject(instanceID, name), nil); err != nil {
+		return fmt.Errorf("record payload %s: %w", name, err)
 	}
 	if _, err := h.payloads.PutBytes(ctx, name, *p); err != nil {
 		return fmt.Errorf("store payload %s: %w", name, err)
@@ -142,21 +154,25 @@ func (h *Hub) ResolveState(ctx context.Context, st *protocol.InstanceState) erro
 	return nil
 }
 
-// purgePayloads deletes the objects of an instance.
+// purgePayloads deletes the objects of an instance, as recorded under its
+// payload subjects, and then those records.
 func (h *Hub) purgePayloads(ctx context.Context, instanceID string) error {
-	infos, err := h.payloads.List(ctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+	filter := h.prefix + ".payload." + instanceID + ".*"
+	info, err := h.index.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return fmt.Errorf("list payloads of %s: %w", instanceID, err)
+	}
+	if len(info.State.Subjects) == 0 {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("list payloads: %w", err)
-	}
-	for _, info := range infos {
-		if strings.HasPrefix(info.Name, instanceID+"/") {
-			if err := h.payloads.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-				return fmt.Errorf("delete payload %s: %w", info.Name, err)
-			}
+	for subject := range info.State.Subjects {
+		name := instanceID + "/" + subject[strings.LastIndexByte(subject, '.')+1:]
+		if err := h.payloads.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return fmt.Errorf("delete payload %s: %w", name, err)
 		}
+	}
+	if err := h.index.Purge(ctx, jetstream.WithPurgeSubject(filter)); err != nil {
+		return fmt.Errorf("purge payload records of %s: %w", instanceID, err)
 	}
 	return nil
 }

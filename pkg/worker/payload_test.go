@@ -51,7 +51,39 @@ func TestLargePayloadsTravelOutOfLine(t *testing.T) {
 	if len(got.Input) != len(input)+2 { // the JSON string's quotes
 		t.Fatalf("status input has %d bytes, want %d", len(got.Input), len(input)+2)
 	}
+
+	// Purging deletes the instance's objects, and no other instance's.
+	other, err := e.client.Start(ctx, "Big", client.WithInput(strings.Repeat("o", 600<<10)))
+	must(t, err)
+	e.wait(other)
+	objects := func(instanceID string) int {
+		t.Helper()
+		obs, err := e.hub.JetStream().ObjectStore(ctx, "ENDURE_test_PAYLOADS")
+		must(t, err)
+		list, err := obs.List(ctx)
+		must(t, err)
+		n := 0
+		for _, info := range list {
+			if strings.HasPrefix(info.Name, instanceID+"/") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := objects(id); n < 2 {
+		t.Fatalf("%d objects stored for %s, want its input and its activity's result at least", n, id)
+	}
+	before := objects(other)
 	must(t, e.client.Purge(ctx, id))
+	if n := objects(id); n != 0 {
+		t.Fatalf("%d objects of %s left after purging it", n, id)
+	}
+	if n := objects(other); n != before {
+		t.Fatalf("purging %s took %s's objects from %d to %d", id, other, before, n)
+	}
+	if st, err := e.client.Status(ctx, other); err != nil || len(st.Input) != 600<<10+2 {
+		t.Fatalf("status of the other instance after the purge: %v", err)
+	}
 }
 
 func TestOversizedPayloadsFailCleanly(t *testing.T) {
