@@ -77,45 +77,12 @@ func TestActivityRunsAgainAfterWorkerKilled(t *testing.T) {
 	// Every call was scheduled once and its result recorded once, even the
 	// call that ran twice.
 	hub := sys.openHub()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	hist, err := hub.ReadHistory(ctx, cs.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scheduled, completed := map[int32]int{}, map[int32]int{}
-	results := map[int32]string{}
-	for _, rec := range hist.Records {
-		for _, ev := range rec.Events {
-			switch ev.Type {
-			case protocol.EventTaskScheduled:
-				scheduled[ev.TaskID]++
-			case protocol.EventTaskCompleted:
-				completed[ev.TaskID]++
-				results[ev.TaskID] = string(ev.Result)
-			case protocol.EventTaskFailed:
-				t.Errorf("task %d failed: %v", ev.TaskID, ev.Failure)
-			}
-		}
-	}
-	if len(scheduled) != 3 {
-		t.Errorf("%d activity calls scheduled (%v), want 3", len(scheduled), scheduled)
-	}
-	for id, n := range scheduled {
-		if n != 1 {
-			t.Errorf("task %d scheduled %d times, want once", id, n)
-		}
-		if completed[id] != 1 {
-			t.Errorf("task %d has %d TaskCompleted events, want exactly 1 (all: %v)", id, completed[id], completed)
-		}
-	}
-	for id := range completed {
-		if scheduled[id] == 0 {
-			t.Errorf("TaskCompleted for task %d that was never scheduled", id)
-		}
+	results, _ := requireCallsOnce(t, hub, cs.ID)
+	if len(results) != 3 {
+		t.Errorf("%d activity calls completed (%v), want 3", len(results), results)
 	}
 	want := map[int32]string{}
-	for i, id := range slices.Sorted(maps.Keys(scheduled)) {
+	for i, id := range slices.Sorted(maps.Keys(results)) {
 		want[id] = strconv.Itoa(i + 1)
 	}
 	for id, r := range results {
@@ -307,31 +274,9 @@ func TestOrchestratorWorkersShareAndSurviveKill(t *testing.T) {
 		requireOutput(t, st, fmt.Sprint(steps))
 	}
 	hub := sys.openHub()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	for _, cs := range started {
-		hist, err := hub.ReadHistory(ctx, cs.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scheduled, completed := map[int32]int{}, map[int32]int{}
-		for _, rec := range hist.Records {
-			for _, ev := range rec.Events {
-				switch ev.Type {
-				case protocol.EventTaskScheduled:
-					scheduled[ev.TaskID]++
-				case protocol.EventTaskCompleted:
-					completed[ev.TaskID]++
-				}
-			}
-		}
-		if len(scheduled) != steps || !maps.Equal(scheduled, completed) {
-			t.Errorf("instance %s: scheduled %v, completed %v; want %d tasks, each once", cs.ID, scheduled, completed, steps)
-		}
-		for id, n := range scheduled {
-			if n != 1 {
-				t.Errorf("instance %s: task %d scheduled %d times", cs.ID, id, n)
-			}
+		if results, _ := requireCallsOnce(t, hub, cs.ID); len(results) != steps {
+			t.Errorf("instance %s: %d calls completed, want %d", cs.ID, len(results), steps)
 		}
 	}
 	sys.requireAlive()
