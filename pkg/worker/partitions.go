@@ -118,7 +118,8 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 	others := slices.DeleteFunc(liveWorkers(), func(id string) bool { return id == w.id })
 	live := append(slices.Clone(others), w.id)
 	for p := 0; p < w.hub.Partitions(); p++ { // -1, the shared inbox, is always consumed
-		mine := owner(live, p) == w.id
+		current := owner(live, p)
+		mine := current == w.id
 		cc, running := consuming[p]
 		switch {
 		case mine && !running:
@@ -167,7 +168,7 @@ func (w *OrchestratorWorker) rebalance(ctx context.Context, consuming map[int]nj
 				}
 			}
 		}
-		owners[p] = owner(live, p)
+		owners[p] = current
 	}
 	return nil
 }
